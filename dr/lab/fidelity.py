@@ -305,9 +305,7 @@ def _install_rds() -> None:
         )
         return instance
 
-    def create_db_instance_read_replica(
-        self: RDSBackend, db_kwargs: dict[str, Any]
-    ) -> DBInstance:
+    def create_db_instance_read_replica(self: RDSBackend, db_kwargs: dict[str, Any]) -> DBInstance:
         """AWS: a new read replica is `creating` (snapshot, restore, start replication)
         before it is `available`.
         https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ReadRepl.Create.html"""
@@ -316,9 +314,7 @@ def _install_rds() -> None:
         def complete() -> None:
             replica.status = "available"
 
-        _rds_begin(
-            replica, (("creating", _layer.duration(timing.CREATE_READ_REPLICA)),), complete
-        )
+        _rds_begin(replica, (("creating", _layer.duration(timing.CREATE_READ_REPLICA)),), complete)
         return replica
 
     def modify_db_instance(
@@ -361,7 +357,9 @@ def _install_rds() -> None:
 
 class _NoSuchChange(Route53ClientError):
     def __init__(self, change_id: str) -> None:
-        super().__init__("NoSuchChange", f"A change with the specified change ID does not exist: {change_id}")
+        super().__init__(
+            "NoSuchChange", f"A change with the specified change ID does not exist: {change_id}"
+        )
 
 
 def _install_route53() -> None:
@@ -378,7 +376,9 @@ def _install_route53() -> None:
                     submitted,
                     _layer.clock() + _layer.duration(timing.ROUTE53_CHANGE),
                 )
-            info.update({"Id": f"/change/{change_id}", "Status": "PENDING", "SubmittedAt": submitted})
+            info.update(
+                {"Id": f"/change/{change_id}", "Status": "PENDING", "SubmittedAt": submitted}
+            )
             return result
 
         answer.__doc__ = (
@@ -400,7 +400,13 @@ def _install_route53() -> None:
         submitted, insync_at = known
         status = "INSYNC" if _layer.clock() >= insync_at else "PENDING"
         return ActionResult(
-            {"ChangeInfo": {"Id": f"/change/{change_id}", "Status": status, "SubmittedAt": submitted}}
+            {
+                "ChangeInfo": {
+                    "Id": f"/change/{change_id}",
+                    "Status": status,
+                    "SubmittedAt": submitted,
+                }
+            }
         )
 
     for name in (
@@ -421,7 +427,8 @@ class _PreconditionFailed(CloudFrontException):
     def __init__(self) -> None:
         super().__init__(
             "PreconditionFailed",
-            "The precondition given in one or more of the request header fields evaluated to false.",
+            "The precondition given in one or more of the request header fields "
+            "evaluated to false.",
         )
 
 
@@ -495,7 +502,8 @@ def _show_counts(service: Service) -> None:
             desiredCount=service.desired_count,
             runningCount=running,
             pendingCount=pending,
-            rolloutState="COMPLETED" if running == service.desired_count and not pending
+            rolloutState="COMPLETED"
+            if running == service.desired_count and not pending
             else "IN_PROGRESS",
         )
 

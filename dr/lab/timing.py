@@ -38,7 +38,7 @@ REALISTIC: tuple[ModelledOperation, ...] = (
         PROMOTE_READ_REPLICA,
         "RDS read replica promotion: `modifying`, then `rebooting`, then `available`",
         300.0,
-        "\"several minutes or longer, depending on the size of the read replica\"; "
+        '"several minutes or longer, depending on the size of the read replica"; '
         "RDS reboots the instance before making it available",
         "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ReadRepl.Promote.html",
     ),
@@ -54,9 +54,9 @@ REALISTIC: tuple[ModelledOperation, ...] = (
         RENAME_DB_INSTANCE,
         "RDS instance rename (`NewDBInstanceIdentifier`): `renaming` until `available`",
         600.0,
-        "\"The new DNS name for the renamed DB instance becomes effective in about 10 "
+        '"The new DNS name for the renamed DB instance becomes effective in about 10 '
         "minutes. The renamed DB instance is not available until the new name becomes "
-        "effective.\"",
+        'effective."',
         "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_RenameInstance.html",
     ),
     ModelledOperation(
@@ -70,15 +70,15 @@ REALISTIC: tuple[ModelledOperation, ...] = (
         ROUTE53_CHANGE,
         "Route 53 change batch: `PENDING` until `INSYNC` (GetChange)",
         60.0,
-        "\"designed to propagate updates ... to its world-wide network of authoritative DNS "
-        "servers within 60 seconds under normal conditions\"",
+        '"designed to propagate updates ... to its world-wide network of authoritative DNS '
+        'servers within 60 seconds under normal conditions"',
         "https://aws.amazon.com/route53/faqs/",
     ),
     ModelledOperation(
         CLOUDFRONT_DEPLOY,
         "CloudFront distribution create/update: `InProgress` until `Deployed`",
         300.0,
-        "changes are \"reliably pushed within 5 minutes\" (down from 17–35 minutes)",
+        'changes are "reliably pushed within 5 minutes" (down from 17–35 minutes)',
         "https://aws.amazon.com/blogs/networking-and-content-delivery/"
         "slashing-cloudfront-change-propagation-times-in-2020-recent-changes-and-looking-forward/",
     ),
@@ -137,7 +137,5 @@ def markdown_table(rows: tuple[ModelledOperation, ...] = REALISTIC) -> str:
     ]
     for row in rows:
         published = row.published.replace("|", "\\|")
-        lines.append(
-            f"| {row.what} | {row.seconds:g} | {published} | <{row.source}> |"
-        )
+        lines.append(f"| {row.what} | {row.seconds:g} | {published} | <{row.source}> |")
     return "\n".join(lines) + "\n"
