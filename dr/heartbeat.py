@@ -1,0 +1,118 @@
+"""Heartbeat rows written to the active database, for an RPO measured from data.
+
+A writer beside the application inserts one row per interval. After a failover, the
+newest row on the promoted database tells how far back the data it holds reaches:
+RPO = incident start - newest heartbeat. Each row holds the database server's clock
+(`server_at`, what `newest` reads) and the writer's wall clock (`writer_at`, so a
+skewed clock on either side can be seen).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from datetime import UTC, datetime
+
+import psycopg
+import structlog
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
+
+log = structlog.get_logger(__name__)
+
+# Unquoted PostgreSQL identifiers, optionally schema-qualified, within NAMEDATALEN.
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+_CONNECT_TIMEOUT_S = 2
+_BACKOFF_START_S = 0.1
+_BACKOFF_MAX_S = 5.0
+
+
+def table_identifier(table: str) -> sql.Identifier:
+    """`table` or `schema.table` as a quoted identifier; ValueError for anything else."""
+    parts = table.split(".")
+    if len(parts) > 2 or not all(_IDENTIFIER.fullmatch(part) for part in parts):
+        raise ValueError(
+            f"heartbeat table {table!r} is not an SQL identifier "
+            "(letters, digits and _, not starting with a digit, optionally schema.table)"
+        )
+    return sql.Identifier(*parts)
+
+
+def ensure_table(conn: psycopg.Connection, table: str) -> None:
+    """Creates the heartbeat table and its index if they do not exist yet."""
+    ident = table_identifier(table)
+    index = sql.Identifier(table.split(".")[-1] + "_server_at")
+    with conn.transaction():
+        conn.execute(
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {} ("
+                " id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+                " server_at timestamptz NOT NULL DEFAULT now(),"
+                " writer_at timestamptz NOT NULL)"
+            ).format(ident)
+        )
+        conn.execute(
+            sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (server_at)").format(index, ident)
+        )
+
+
+def redacted(dsn: str) -> str:
+    """Where a DSN points (host, port, database, user), never its password."""
+    params = conninfo_to_dict(dsn)
+    return " ".join(
+        f"{key}={params[key]}" for key in ("host", "port", "dbname", "user") if key in params
+    )
+
+
+def write_forever(dsn: str, table: str, interval: float, stop_event: threading.Event) -> int:
+    """Inserts one heartbeat row per `interval` seconds until `stop_event` is set.
+
+    A failed connection or statement is retried with exponential backoff (0.1 s doubling
+    to 5 s), so a failover or a restart of the database does not stop the writer.
+    Returns the number of rows written.
+    """
+    ident = table_identifier(table)
+    insert = sql.SQL("INSERT INTO {} (writer_at) VALUES (%s)").format(ident)
+    target = redacted(dsn)
+    written = 0
+    backoff = _BACKOFF_START_S
+    while not stop_event.is_set():
+        try:
+            with psycopg.connect(dsn, autocommit=True, connect_timeout=_CONNECT_TIMEOUT_S) as conn:
+                ensure_table(conn, table)
+                log.info("heartbeat.connected", target=target, table=table)
+                backoff = _BACKOFF_START_S
+                next_at = time.monotonic()
+                while not stop_event.is_set():
+                    conn.execute(insert, (datetime.now(UTC),))
+                    written += 1
+                    # Keep to the schedule; after a stall, skip the missed slots.
+                    next_at += interval
+                    now = time.monotonic()
+                    if next_at < now:
+                        next_at = now + interval
+                    stop_event.wait(next_at - now)
+        except psycopg.Error as error:
+            # Any database failure is retried: a sidecar that exits loses the RPO signal.
+            # libpq's messages never carry the password, so they are safe to log.
+            log.warning(
+                "heartbeat.retry",
+                target=target,
+                error=f"{type(error).__name__}: {str(error).strip()}",
+                backoff=backoff,
+            )
+            stop_event.wait(backoff)
+            backoff = min(backoff * 2, _BACKOFF_MAX_S)
+    return written
+
+
+def newest(dsn: str, table: str) -> datetime | None:
+    """The server time of the newest heartbeat row; None when there is none (or no table)."""
+    query = sql.SQL("SELECT max(server_at) FROM {}").format(table_identifier(table))
+    with psycopg.connect(dsn, autocommit=True, connect_timeout=_CONNECT_TIMEOUT_S) as conn:
+        try:
+            row = conn.execute(query).fetchone()
+        except psycopg.errors.UndefinedTable:
+            return None
+    return None if row is None else row[0]
