@@ -1,0 +1,151 @@
+"""The lab's write load, and the ground truth of what a failover lost.
+
+The writer commits application rows and heartbeat rows on the active database and
+remembers every commit the database acknowledged, with the client's clock right after
+the commit returned. Comparing that log with the promoted database gives the true data
+loss, against which `dr`'s heartbeat-measured RPO is checked.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import psycopg
+import structlog
+
+from dr import heartbeat
+
+log = structlog.get_logger(__name__)
+
+APP_TABLE = "dr_lab_writes"
+_CONNECT_TIMEOUT_S = 2
+_RETRY_S = 0.5
+_JOIN_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class Ack:
+    seq: int
+    at: float  # time.time() right after the commit returned
+
+
+@dataclass(frozen=True)
+class LossReport:
+    acknowledged: int
+    missing: int
+    # incident - ack time of the oldest acknowledged commit missing; 0 when none is.
+    window_seconds: float
+    oldest_missing_at: datetime | None
+
+
+class Writer:
+    """Commits a row every `commit_interval` s and a heartbeat every `heartbeat_interval` s."""
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        heartbeat_table: str = "dr_heartbeat",
+        commit_interval: float = 0.02,
+        heartbeat_interval: float = 0.1,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.dsn = dsn
+        self.heartbeat_table = heartbeat_table
+        self.commit_interval = commit_interval
+        self.heartbeat_interval = heartbeat_interval
+        self._clock = clock
+        # Rows are keyed by run, so a lab restarted on the same database stays apart.
+        self.run_id = uuid.uuid4().hex
+        self._acks: list[Ack] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        """Creates the tables (so they replicate before any loss), then starts writing."""
+        with psycopg.connect(self.dsn, autocommit=True, connect_timeout=_CONNECT_TIMEOUT_S) as conn:
+            conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {APP_TABLE} ("
+                " run text NOT NULL, seq bigint NOT NULL,"
+                " written_at timestamptz NOT NULL DEFAULT now(),"
+                " PRIMARY KEY (run, seq))"
+            )
+            heartbeat.ensure_table(conn, self.heartbeat_table)
+        self._threads = [
+            threading.Thread(target=self._write_rows, name="dr-lab-writer", daemon=True),
+            threading.Thread(
+                target=heartbeat.write_forever,
+                args=(self.dsn, self.heartbeat_table, self.heartbeat_interval, self._stop),
+                name="dr-lab-heartbeat",
+                daemon=True,
+            ),
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(_JOIN_TIMEOUT_S)
+
+    def __enter__(self) -> Writer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def acks(self) -> list[Ack]:
+        with self._lock:
+            return list(self._acks)
+
+    def _write_rows(self) -> None:
+        insert = f"INSERT INTO {APP_TABLE} (run, seq) VALUES (%s, %s)"
+        seq = 0
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(
+                    self.dsn, autocommit=True, connect_timeout=_CONNECT_TIMEOUT_S
+                ) as conn:
+                    while not self._stop.is_set():
+                        seq += 1
+                        conn.execute(insert, (self.run_id, seq))
+                        acked_at = self._clock()
+                        with self._lock:
+                            self._acks.append(Ack(seq, acked_at))
+                        self._stop.wait(self.commit_interval)
+            except psycopg.Error as error:
+                # A commit that failed is not acknowledged; the lab expects these once
+                # the primary is gone, and keeps trying until stopped.
+                log.debug("lab.writer.retry", error=type(error).__name__)
+                self._stop.wait(_RETRY_S)
+
+    def true_loss(self, promoted_dsn: str, incident_at: datetime) -> LossReport:
+        """Acknowledged commits missing on `promoted_dsn`, and the window they span."""
+        acks = self.acks
+        with psycopg.connect(
+            promoted_dsn, autocommit=True, connect_timeout=_CONNECT_TIMEOUT_S
+        ) as conn:
+            present = {
+                row[0]
+                for row in conn.execute(
+                    f"SELECT seq FROM {APP_TABLE} WHERE run = %s", (self.run_id,)
+                )
+            }
+        missing = [ack for ack in acks if ack.seq not in present]
+        if not missing:
+            return LossReport(len(acks), 0, 0.0, None)
+        oldest = min(ack.at for ack in missing)
+        return LossReport(
+            acknowledged=len(acks),
+            missing=len(missing),
+            window_seconds=max(0.0, incident_at.timestamp() - oldest),
+            oldest_missing_at=datetime.fromtimestamp(oldest, UTC),
+        )
