@@ -153,8 +153,9 @@ def set_profile(profile: TimingProfile) -> None:
 
 def on_promoted(callback: PromotedHook) -> Callable[[], None]:
     """Call `callback(region, db_instance_identifier)` when a modelled RDS promotion
-    completes, before the instance is shown `available`. The callback runs on a moto or
-    timer thread and must not call the emulator. Returns a function that unregisters it."""
+    completes, before the instance is shown `available` (until the callback returns,
+    describe calls show it `rebooting`). The callback runs on a moto request thread or a
+    timer thread. Returns a function that unregisters it."""
     with _layer.lock:
         _layer.hooks.append(callback)
 
