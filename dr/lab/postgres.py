@@ -365,6 +365,7 @@ class PostgresPair:
             root.mkdir(parents=True)
         self._run_as.own(root)
         if not self._run_as.can_traverse(root):
+            shutil.rmtree(root)
             raise PostgresError(
                 f"the postgres user cannot reach {root}: every parent directory must be "
                 "searchable by it (chmod o+x), or leave workdir unset to use a temporary one"

@@ -1,0 +1,85 @@
+"""stop() leaves no server process, listening port or data directory behind."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from dr.lab.postgres import Cluster, PostgresError, PostgresPair
+
+from .conftest import needs_postgres, port_is_free, process_is_gone
+
+pytestmark = needs_postgres
+
+
+def server_processes(cluster: Cluster) -> list[int]:
+    """The postmaster and its children (checkpointer, walsender, walreceiver...)."""
+    postmaster = int((cluster.datadir / "postmaster.pid").read_text().splitlines()[0])
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == postmaster:
+                children.append(int(entry.name))
+    return [postmaster, *children]
+
+
+def footprint(pair: PostgresPair) -> tuple[list[int], list[int], Path]:
+    clusters = [c for c in (pair._primary, pair._standby) if c is not None and c.is_running()]
+    ports = [c.port for c in clusters if c.port is not None]
+    if pair._wan is not None:
+        ports.append(pair._wan.port)
+    pids = [pid for c in clusters for pid in server_processes(c)]
+    return ports, pids, pair.primary.datadir.parent
+
+
+def assert_nothing_left(ports: list[int], pids: list[int], root: Path) -> None:
+    assert [port for port in ports if not port_is_free(port)] == []
+    assert [pid for pid in pids if not process_is_gone(pid)] == []
+    assert not root.exists()
+
+
+def test_stop_twice_leaves_nothing() -> None:
+    pair = PostgresPair(wan_delay=0.5)
+    pair.start()
+    ports, pids, root = footprint(pair)
+    assert len(ports) == 3 and len(pids) >= 10
+    pair.stop()
+    pair.stop()
+    assert_nothing_left(ports, pids, root)
+
+
+def test_stop_after_region_loss_and_promotion_leaves_nothing() -> None:
+    with PostgresPair(wan_delay=0.5) as pair:
+        pair.lose_primary_region()
+        pair.promote_standby()
+        ports, pids, root = footprint(pair)
+    assert_nothing_left(ports, pids, root)
+
+
+def test_a_failed_start_cleans_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[tuple[list[int], list[int], Path]] = []
+
+    def fail(pair: PostgresPair) -> None:
+        seen.append(footprint(pair))
+        raise PostgresError("injected")
+
+    monkeypatch.setattr(PostgresPair, "_wait_streaming", fail)
+    with pytest.raises(PostgresError, match="injected"):
+        PostgresPair(wan_delay=0).start()
+    [(ports, pids, root)] = seen
+    assert len(ports) == 3
+    assert_nothing_left(ports, pids, root)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root runs the servers as another user")
+def test_a_workdir_the_server_user_cannot_reach_is_refused(tmp_path: Path) -> None:
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    with pytest.raises(PostgresError, match="cannot reach"):
+        PostgresPair(wan_delay=0, workdir=private / "lab").start()
