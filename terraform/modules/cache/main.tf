@@ -1,0 +1,90 @@
+locals {
+  tags = merge(var.tags, { Module = "cache" })
+  # A secondary member of a Global Datastore inherits engine, version and auth
+  # from the primary group; AWS rejects them when given again.
+  member = var.global_replication_group_id != null
+}
+
+resource "aws_elasticache_subnet_group" "this" {
+  name       = var.name
+  subnet_ids = var.subnet_ids
+  tags       = local.tags
+}
+
+resource "aws_cloudwatch_log_group" "slow" {
+  name              = "/elasticache/${var.name}/slow-log"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = local.tags
+}
+
+resource "aws_secretsmanager_secret" "auth" {
+  count                   = local.member ? 0 : 1
+  name                    = "${var.name}/redis-auth"
+  description             = "AUTH token of the ${var.name} Redis replication group"
+  kms_key_id              = var.kms_key_arn
+  recovery_window_in_days = 7
+  tags                    = local.tags
+}
+
+data "aws_secretsmanager_random_password" "auth" {
+  count               = local.member ? 0 : 1
+  password_length     = 64
+  exclude_punctuation = true
+}
+
+# The generator yields a new value on every plan; only the first one is stored,
+# and later rotation happens in Secrets Manager, so Terraform must not undo it.
+resource "aws_secretsmanager_secret_version" "auth" {
+  count         = local.member ? 0 : 1
+  secret_id     = aws_secretsmanager_secret.auth[0].id
+  secret_string = data.aws_secretsmanager_random_password.auth[0].random_password
+
+  lifecycle {
+    ignore_changes = [secret_string]
+  }
+}
+
+resource "aws_elasticache_replication_group" "this" {
+  replication_group_id        = var.name
+  description                 = "Redis cache of ${var.name}"
+  global_replication_group_id = var.global_replication_group_id
+
+  engine         = local.member ? null : "redis"
+  engine_version = local.member ? null : var.engine_version
+  node_type      = var.node_type
+  port           = 6379
+
+  num_cache_clusters         = var.num_cache_clusters
+  automatic_failover_enabled = true
+  multi_az_enabled           = true
+
+  subnet_group_name  = aws_elasticache_subnet_group.this.name
+  security_group_ids = [var.security_group_id]
+
+  at_rest_encryption_enabled = true
+  kms_key_id                 = var.kms_key_arn
+  transit_encryption_enabled = true
+  auth_token                 = local.member ? null : aws_secretsmanager_secret_version.auth[0].secret_string
+
+  snapshot_retention_limit   = var.snapshot_retention_days
+  snapshot_window            = "02:00-03:00"
+  maintenance_window         = "sun:05:30-sun:06:30"
+  auto_minor_version_upgrade = true
+  apply_immediately          = false
+
+  log_delivery_configuration {
+    destination      = aws_cloudwatch_log_group.slow.name
+    destination_type = "cloudwatch-logs"
+    log_format       = "json"
+    log_type         = "slow-log"
+  }
+
+  tags = local.tags
+}
+
+resource "aws_elasticache_global_replication_group" "this" {
+  count                              = var.global_datastore_enabled && !local.member ? 1 : 0
+  global_replication_group_id_suffix = var.name
+  primary_replication_group_id       = aws_elasticache_replication_group.this.id
+}

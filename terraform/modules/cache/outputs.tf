@@ -1,0 +1,24 @@
+output "replication_group_id" {
+  description = "Replication group ID (alarm dimension prefix)."
+  value       = aws_elasticache_replication_group.this.id
+}
+
+output "primary_endpoint" {
+  description = "Primary endpoint of the group."
+  value       = aws_elasticache_replication_group.this.primary_endpoint_address
+}
+
+output "member_clusters" {
+  description = "Member cache clusters (CloudWatch CacheClusterId dimension)."
+  value       = aws_elasticache_replication_group.this.member_clusters
+}
+
+output "auth_secret_arn" {
+  description = "Secret holding the AUTH token (null for a Global Datastore member, which uses the primary's)."
+  value       = try(aws_secretsmanager_secret.auth[0].arn, null)
+}
+
+output "global_replication_group_id" {
+  description = "Global Datastore ID when this group is its primary."
+  value       = try(aws_elasticache_global_replication_group.this[0].global_replication_group_id, null)
+}

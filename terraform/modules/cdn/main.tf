@@ -1,0 +1,132 @@
+locals {
+  tags = merge(var.tags, { Module = "cdn" })
+  # AWS managed policies, identical in every account.
+  caching_optimized         = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+  caching_disabled          = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+  all_viewer_except_host    = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+  security_headers_policy   = "67f7725c-6f97-4210-82d7-5512b31e9d03"
+  assets_origin_id          = "assets"
+  api_standby_origin_id     = "${var.api_origin_id}-standby"
+  api_origin_group_id       = "${var.api_origin_id}-group"
+  api_origin_protocol_setup = { http_port = 80, https_port = 443, origin_protocol_policy = "https-only", origin_ssl_protocols = ["TLSv1.2"] }
+}
+
+resource "aws_cloudfront_origin_access_control" "assets" {
+  name                              = "${var.name}-assets"
+  description                       = "Signed requests from CloudFront to the assets bucket"
+  origin_access_control_origin_type = "s3"
+  signing_behavior                  = "always"
+  signing_protocol                  = "sigv4"
+}
+
+resource "aws_cloudfront_distribution" "this" {
+  #checkov:skip=CKV2_AWS_47:the WAF web ACL (with the Log4j rule set) is owned by the security team per environment and attached out of band
+  #checkov:skip=CKV_AWS_68:the WAF web ACL is owned by the security team per environment and attached out of band
+  #checkov:skip=CKV_AWS_374:the app serves a worldwide audience; geo restriction would be a product decision, not a default
+  enabled             = true
+  comment             = "${var.name}: assets from S3, API from the active region's ALB"
+  aliases             = var.aliases
+  price_class         = var.price_class
+  http_version        = "http2and3"
+  is_ipv6_enabled     = true
+  default_root_object = "index.html"
+
+  origin {
+    origin_id                = local.assets_origin_id
+    domain_name              = var.assets_bucket_regional_domain_name
+    origin_access_control_id = aws_cloudfront_origin_access_control.assets.id
+  }
+
+  # dr repoints this origin's domain to the active region; the standby origin
+  # below stays on the secondary so GET traffic fails over even before dr runs.
+  origin {
+    origin_id   = var.api_origin_id
+    domain_name = var.api_primary_domain
+    custom_origin_config {
+      http_port              = local.api_origin_protocol_setup.http_port
+      https_port             = local.api_origin_protocol_setup.https_port
+      origin_protocol_policy = local.api_origin_protocol_setup.origin_protocol_policy
+      origin_ssl_protocols   = local.api_origin_protocol_setup.origin_ssl_protocols
+    }
+  }
+
+  origin {
+    origin_id   = local.api_standby_origin_id
+    domain_name = var.api_secondary_domain
+    custom_origin_config {
+      http_port              = local.api_origin_protocol_setup.http_port
+      https_port             = local.api_origin_protocol_setup.https_port
+      origin_protocol_policy = local.api_origin_protocol_setup.origin_protocol_policy
+      origin_ssl_protocols   = local.api_origin_protocol_setup.origin_ssl_protocols
+    }
+  }
+
+  origin_group {
+    origin_id = local.api_origin_group_id
+    failover_criteria {
+      status_codes = [500, 502, 503, 504]
+    }
+    member {
+      origin_id = var.api_origin_id
+    }
+    member {
+      origin_id = local.api_standby_origin_id
+    }
+  }
+
+  default_cache_behavior {
+    target_origin_id           = local.api_origin_group_id
+    viewer_protocol_policy     = "redirect-to-https"
+    allowed_methods            = ["GET", "HEAD", "OPTIONS"]
+    cached_methods             = ["GET", "HEAD"]
+    cache_policy_id            = local.caching_disabled
+    origin_request_policy_id   = local.all_viewer_except_host
+    response_headers_policy_id = local.security_headers_policy
+    compress                   = true
+  }
+
+  # Origin groups only fail over idempotent methods, so writes go straight to
+  # the api origin, which dr points at the active region.
+  ordered_cache_behavior {
+    path_pattern               = "/api/*"
+    target_origin_id           = var.api_origin_id
+    viewer_protocol_policy     = "https-only"
+    allowed_methods            = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]
+    cached_methods             = ["GET", "HEAD"]
+    cache_policy_id            = local.caching_disabled
+    origin_request_policy_id   = local.all_viewer_except_host
+    response_headers_policy_id = local.security_headers_policy
+    compress                   = true
+  }
+
+  ordered_cache_behavior {
+    path_pattern               = "/assets/*"
+    target_origin_id           = local.assets_origin_id
+    viewer_protocol_policy     = "redirect-to-https"
+    allowed_methods            = ["GET", "HEAD"]
+    cached_methods             = ["GET", "HEAD"]
+    cache_policy_id            = local.caching_optimized
+    response_headers_policy_id = local.security_headers_policy
+    compress                   = true
+  }
+
+  restrictions {
+    geo_restriction {
+      restriction_type = "none"
+    }
+  }
+
+  viewer_certificate {
+    acm_certificate_arn      = var.certificate_arn
+    ssl_support_method       = "sni-only"
+    minimum_protocol_version = "TLSv1.2_2021"
+  }
+
+  logging_config {
+    bucket          = var.logs_bucket_domain_name
+    prefix          = "cloudfront/"
+    include_cookies = false
+  }
+
+  tags = local.tags
+}

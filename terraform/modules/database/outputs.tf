@@ -1,0 +1,24 @@
+output "identifier" {
+  description = "Instance identifier."
+  value       = aws_db_instance.this.identifier
+}
+
+output "arn" {
+  description = "Instance ARN (the replica's replicate_source_db)."
+  value       = aws_db_instance.this.arn
+}
+
+output "address" {
+  description = "Host name of the instance."
+  value       = aws_db_instance.this.address
+}
+
+output "port" {
+  description = "Port of the instance."
+  value       = aws_db_instance.this.port
+}
+
+output "master_user_secret_arn" {
+  description = "ARN of the RDS-managed master secret (writer only; the password itself never enters state)."
+  value       = try(aws_db_instance.this.master_user_secret[0].secret_arn, null)
+}

@@ -1,0 +1,14 @@
+terraform {
+  required_version = ">= 1.6.0"
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = ">= 5.60.0, < 6.0.0"
+    }
+  }
+
+  # Partial configuration: terraform/environments/<env>/primary.s3.tfbackend
+  # names a bucket and lock table in the primary region.
+  backend "s3" {}
+}
