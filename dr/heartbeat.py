@@ -107,12 +107,21 @@ def write_forever(dsn: str, table: str, interval: float, stop_event: threading.E
     return written
 
 
-def newest(dsn: str, table: str) -> datetime | None:
-    """The server time of the newest heartbeat row; None when there is none (or no table)."""
-    query = sql.SQL("SELECT max(server_at) FROM {}").format(table_identifier(table))
+def newest(dsn: str, table: str, before: datetime | None = None) -> datetime | None:
+    """The server time of the newest heartbeat row; None when there is none (or no table).
+
+    With `before` (the incident start), rows written after it are ignored: once a writer
+    has found the promoted database, its new rows would otherwise hide the loss.
+    """
+    ident = table_identifier(table)
+    query = sql.SQL("SELECT max(server_at) FROM {}").format(ident)
+    params: tuple[datetime, ...] = ()
+    if before is not None:
+        query = sql.SQL("SELECT max(server_at) FROM {} WHERE server_at < %s").format(ident)
+        params = (before,)
     with psycopg.connect(dsn, autocommit=True, connect_timeout=_CONNECT_TIMEOUT_S) as conn:
         try:
-            row = conn.execute(query).fetchone()
+            row = conn.execute(query, params).fetchone()
         except psycopg.errors.UndefinedTable:
             return None
     return None if row is None else row[0]

@@ -30,7 +30,8 @@ _BINARIES = ("initdb", "pg_ctl", "postgres", "pg_basebackup")
 _SUPERUSER = "postgres"
 _PG_CTL_TIMEOUT_S = 30
 _STREAMING_TIMEOUT_S = 30.0
-# libpq's SSL and GSSAPI negotiation each cost a round trip through the delayed link.
+# The standby reconnects through the delayed link (after a network blip, say), where
+# libpq's SSL and GSSAPI negotiations would each cost a round trip for nothing.
 _LINK_OPTIONS = "sslmode=disable gssencmode=disable"
 
 

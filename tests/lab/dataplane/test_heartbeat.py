@@ -86,3 +86,4 @@ def test_one_row_per_interval_with_both_clocks(database: str) -> None:
     newest = heartbeat.newest(database, "hb_rows")
     assert newest == rows[-1][0]
     assert datetime.now(UTC) - newest < timedelta(seconds=0.5)
+    assert heartbeat.newest(database, "hb_rows", before=rows[3][0]) == rows[2][0]
