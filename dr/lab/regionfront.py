@@ -41,8 +41,16 @@ GLOBAL_SERVICES = frozenset({"route53", "cloudfront", "iam", "sts"})
 FAULT_KINDS = ("throttle", "500", "503", "reset")
 
 _SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
+# Not forwarded: they describe this hop (the body is re-sent whole, with its own length).
 _HOP_BY_HOP = frozenset(
-    {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection"}
+    {
+        "connection",
+        "keep-alive",
+        "transfer-encoding",
+        "content-length",
+        "proxy-connection",
+        "expect",
+    }
 )
 _REST_XML_SERVICES = frozenset({"route53", "cloudfront", "s3"})
 # How often a hanging request checks whether its client gave up or the proxy is stopping.
@@ -231,8 +239,19 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_GET
 
+    def _read_body(self) -> bytes:
+        if "chunked" not in self.headers.get("Transfer-Encoding", "").lower():
+            return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        chunks = []
+        while size := int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16):
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline()
+        while self.rfile.readline().strip():
+            pass  # trailers
+        return b"".join(chunks)
+
     def _handle(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = self._read_body()
         if self.path.startswith(CONTROL_PREFIX):
             self._control(body)
             return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import socket
 import threading
 import time
@@ -256,3 +257,13 @@ def test_proxy_overhead_per_call_is_small(aws: LabAws, regionfront: RegionFront)
     overhead = per_call(fronted) - per_call(direct)
     print(f"regionfront overhead per call: {overhead * 1000:.2f} ms")
     assert overhead < 0.02
+
+
+def test_forwards_streamed_uploads_and_head_lengths(aws: LabAws, regionfront: RegionFront) -> None:
+    s3 = through(aws, regionfront).client("s3", UP)
+    s3.create_bucket(Bucket="dr-reports", CreateBucketConfiguration={"LocationConstraint": UP})
+    report = io.BytesIO(b"{}" * 100_000)
+    s3.upload_fileobj(report, "dr-reports", "run/report.json")
+    assert s3.head_object(Bucket="dr-reports", Key="run/report.json")["ContentLength"] == 200_000
+    body = s3.get_object(Bucket="dr-reports", Key="run/report.json")["Body"].read()
+    assert body == b"{}" * 100_000
