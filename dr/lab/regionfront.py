@@ -199,6 +199,9 @@ class _State:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # A runbook opens many connections at once (parallel steps, one pool per client); the
+    # default backlog of 5 would drop SYNs and add a 1 s retransmit to some calls.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], upstream: tuple[str, int], state: _State):
         super().__init__(address, _Handler)
