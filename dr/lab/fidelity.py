@@ -259,8 +259,13 @@ def _detach(backend: RDSBackend, replica: DBInstance) -> None:
     replica.is_replica = False
     source = _find_instance(backend, source_id) if source_id else None
     if source is not None:
-        names = {replica.db_instance_identifier, replica.db_instance_arn}
-        source.replicas = [entry for entry in source.replicas if entry not in names]
+        _unlist(source, replica)
+
+
+def _unlist(source: DBInstance, replica: DBInstance) -> None:
+    # A source lists a same-Region replica by identifier and a cross-Region one by ARN.
+    names = {replica.db_instance_identifier, replica.db_instance_arn}
+    source.replicas = [entry for entry in source.replicas if entry not in names]
 
 
 def _install_rds() -> None:
@@ -350,7 +355,15 @@ def _install_rds() -> None:
     RDSBackend.describe_db_instances = describe_db_instances  # type: ignore[method-assign]
     RDSBackend.promote_read_replica = promote_read_replica  # type: ignore[method-assign]
     RDSBackend.create_db_instance_read_replica = create_db_instance_read_replica  # type: ignore[method-assign]
+
+    def remove_replica(self: DBInstance, replica: DBInstance) -> None:
+        """AWS: deleting a read replica, also a cross-Region one, removes it from its
+        source's `ReadReplicaDBInstanceIdentifiers` (moto fails with a 500 on the latter).
+        https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ReadRepl.html"""
+        _unlist(self, replica)
+
     RDSBackend.modify_db_instance = modify_db_instance  # type: ignore[method-assign]
+    DBInstance.remove_replica = remove_replica  # type: ignore[method-assign]
 
 
 # --- Route 53 --------------------------------------------------------------------------

@@ -236,6 +236,14 @@ def test_security_group_change_shows_modifying(aws: LabAws, clock: FakeClock) ->
     assert [g["VpcSecurityGroupId"] for g in instance["VpcSecurityGroups"]] == [fence["GroupId"]]
 
 
+def test_deleting_a_cross_region_replica_unlists_it_from_its_source(aws: LabAws) -> None:
+    create_cross_region_replica(aws)
+    aws.client("rds", SECONDARY).delete_db_instance(
+        DBInstanceIdentifier="main-dr", SkipFinalSnapshot=True
+    )
+    assert describe(aws, "main", PRIMARY)["ReadReplicaDBInstanceIdentifiers"] == []
+
+
 # --- Route 53 --------------------------------------------------------------------------
 
 
