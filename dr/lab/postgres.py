@@ -201,34 +201,52 @@ class Cluster:
         # pg_ctl status: 0 running, 3 not running, 4 no usable data directory.
         return self.datadir.exists() and self._pg_ctl("status").returncode == 0
 
-    def signal_immediate_shutdown(self) -> None:
-        """Sends the immediate-shutdown signal and returns at once, as a crash would."""
-        result = self._pg_ctl("stop", "--mode", "immediate", "--no-wait")
+    def crash(self) -> None:
+        """Sends the postmaster SIGQUIT, as `pg_ctl stop -m immediate` does, and returns.
+
+        Signalled directly because pg_ctl takes milliseconds to start, during which the
+        server would go on acknowledging commits after the moment of the crash.
+        """
+        pid = self.postmaster_pid()
+        if pid is None:
+            raise PostgresError(f"{self.name} is not running")
+        os.kill(pid, signal.SIGQUIT)
+
+    def wait_exited(self) -> None:
+        """Waits until the postmaster (which outlives all its children) has exited."""
+        deadline = time.monotonic() + _PG_CTL_TIMEOUT_S
+        while self.postmaster_pid() is not None:
+            if time.monotonic() > deadline:
+                self._kill_postmaster()
+                return
+            time.sleep(0.005)
+
+    def shutdown_immediately(self) -> None:
+        """`pg_ctl stop -m immediate`: no checkpoint, like a crash; waits until it is gone."""
+        result = self._pg_ctl("stop", "--mode", "immediate", "--wait")
         if result.returncode != 0:
             raise PostgresError(f"{self.name} could not be stopped: {self._diagnosis(result)}")
 
     def stop(self) -> None:
-        """Stops the server (immediately: the lab keeps nothing) and waits until it is gone."""
+        """Teardown: stops the server if it runs, by force if need be; never raises."""
         if not self.is_running():
             return
-        result = self._pg_ctl("stop", "--mode", "immediate", "--wait")
-        if result.returncode != 0 and self.is_running():
+        try:
+            self.shutdown_immediately()
+        except PostgresError:
             self._kill_postmaster()
 
-    def wait_stopped(self) -> None:
-        deadline = time.monotonic() + _PG_CTL_TIMEOUT_S
-        while self.is_running():
-            if time.monotonic() > deadline:
-                self._kill_postmaster()
-                return
-            time.sleep(0.05)
+    def postmaster_pid(self) -> int | None:
+        """The pid in postmaster.pid, which the postmaster removes as it exits."""
+        try:
+            return int((self.datadir / "postmaster.pid").read_text().splitlines()[0])
+        except (OSError, ValueError, IndexError):
+            return None
 
     def _kill_postmaster(self) -> None:
         # Last resort: SIGKILL on the postmaster, whose children exit when it is gone.
-        pidfile = self.datadir / "postmaster.pid"
-        try:
-            pid = int(pidfile.read_text().splitlines()[0])
-        except (OSError, ValueError, IndexError):
+        pid = self.postmaster_pid()
+        if pid is None:
             return
         try:
             os.kill(pid, signal.SIGKILL)
@@ -398,20 +416,20 @@ class PostgresPair:
 
     def kill_primary(self) -> None:
         """Immediate shutdown of the primary (no checkpoint, like a crash); waits until gone."""
-        self.primary.signal_immediate_shutdown()
-        self.primary.wait_stopped()
+        self.primary.shutdown_immediately()
 
     def lose_primary_region(self) -> datetime:
-        """Region loss: the primary dies and the link drops what it holds, at one moment.
+        """Region loss: the primary crashes, and the link drops whatever it still holds.
 
-        The primary is signalled first and the link cut right after, so nothing can be
-        acknowledged after the incident, and nothing sent before it is delivered later.
-        Returns the moment of the incident (just before the signal).
+        The link is cut once the primary has exited, so everything the primary sent
+        before it died has reached the proxy: with no delay it all arrives, with a delay
+        the last `delay` seconds of it are lost. Returns the moment of the incident, taken
+        just before the crash, so no commit is acknowledged after it.
         """
         incident_at = datetime.now(UTC)
-        self.primary.signal_immediate_shutdown()
+        self.primary.crash()
+        self.primary.wait_exited()
         self.wan.cut()
-        self.primary.wait_stopped()
         return incident_at
 
     def promote_standby(self, wait_seconds: int = 30) -> None:
