@@ -206,15 +206,15 @@ resource "aws_acm_certificate" "cdn" {
   }
 }
 
+# Keyed by the domains written above rather than by the certificate's computed
+# options, so the set of records is known at plan time.
 resource "aws_route53_record" "certificate_validation" {
-  for_each = {
-    for o in aws_acm_certificate.regional.domain_validation_options : o.domain_name => o
-  }
+  for_each        = toset(local.certificate_domains)
   zone_id         = module.dns.zone_id
-  name            = each.value.resource_record_name
-  type            = each.value.resource_record_type
+  name            = one([for o in aws_acm_certificate.regional.domain_validation_options : o.resource_record_name if o.domain_name == each.key])
+  type            = one([for o in aws_acm_certificate.regional.domain_validation_options : o.resource_record_type if o.domain_name == each.key])
   ttl             = 300
-  records         = [each.value.resource_record_value]
+  records         = [one([for o in aws_acm_certificate.regional.domain_validation_options : o.resource_record_value if o.domain_name == each.key])]
   allow_overwrite = true
 }
 
@@ -343,7 +343,7 @@ module "monitoring" {
   ecs_cluster_name           = module.compute.cluster_name
   ecs_service_name           = module.compute.service_name
   db_identifier              = module.database.identifier
-  cache_member_clusters      = var.cache_enabled ? module.cache[0].member_clusters : []
+  cache                      = var.cache_enabled ? { replication_group_id = local.name, node_count = module.cache[0].node_count } : null
   xray_sampling_rule_enabled = var.xray_sampling_rule_enabled
   budget                     = var.budget_limit_usd == null ? null : { limit_usd = var.budget_limit_usd, emails = var.budget_emails }
   tags                       = local.tags

@@ -86,5 +86,5 @@ resource "aws_elasticache_replication_group" "this" {
 resource "aws_elasticache_global_replication_group" "this" {
   count                              = var.global_datastore_enabled && !local.member ? 1 : 0
   global_replication_group_id_suffix = var.name
-  primary_replication_group_id       = aws_elasticache_replication_group.this.id
+  primary_replication_group_id       = aws_elasticache_replication_group.this.replication_group_id
 }

@@ -8,9 +8,9 @@ output "primary_endpoint" {
   value       = aws_elasticache_replication_group.this.primary_endpoint_address
 }
 
-output "member_clusters" {
-  description = "Member cache clusters (CloudWatch CacheClusterId dimension)."
-  value       = aws_elasticache_replication_group.this.member_clusters
+output "node_count" {
+  description = "Nodes in the group (alarms derive the node IDs <group>-001... from it)."
+  value       = var.num_cache_clusters
 }
 
 output "auth_secret_arn" {

@@ -22,16 +22,16 @@ variable "app_parameters" {
 variable "inventory" {
   description = "The dr_inventory object of the stack (see terraform/README.md)."
   type = object({
-    app         = string
-    environment = string
-    region      = string
-    role        = string
-    databases   = list(object({ name = string, identifier = string }))
-    dns         = list(object({ zone_id = string, name = string, type = string, ttl = number, value = string }))
-    cdn         = list(object({ distribution_id = string, origin_id = string, domain = string }))
-    services    = list(object({ cluster = string, service = string, active_count = number, standby_count = number }))
-    parameters  = list(object({ name = string, value = string }))
-    health      = list(object({ name = string, url = string, expect_status = number }))
+    app           = string
+    environment   = string
+    region        = string
+    role          = string
+    databases     = list(object({ name = string, identifier = string }))
+    dns           = list(object({ zone_id = string, name = string, type = string, ttl = number, value = string }))
+    cdn           = list(object({ distribution_id = string, origin_id = string, domain = string }))
+    services      = list(object({ cluster = string, service = string, active_count = number, standby_count = number }))
+    parameters    = list(object({ name = string, value = string }))
+    health        = list(object({ name = string, url = string, expect_status = number }))
     sns_topic_arn = string
     lock_table    = string
   })

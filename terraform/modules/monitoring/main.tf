@@ -31,9 +31,14 @@ locals {
     ecs-memory = "MemoryUtilization"
   }
 
+  # ElastiCache names a group's nodes <group>-001, -002...; keying alarms by node
+  # number keeps them plannable before the group exists.
+  cache_nodes = var.cache == null ? {} : {
+    for i in range(var.cache.node_count) : format("%03d", i + 1) => format("%s-%03d", var.cache.replication_group_id, i + 1)
+  }
   cache_alarms = merge(
-    { for id in var.cache_member_clusters : "redis-cpu-${id}" => { cluster = id, metric = "EngineCPUUtilization", threshold = 75 } },
-    { for id in var.cache_member_clusters : "redis-evictions-${id}" => { cluster = id, metric = "Evictions", threshold = var.redis_evictions_threshold } },
+    { for n, id in local.cache_nodes : "redis-cpu-${n}" => { cluster = id, metric = "EngineCPUUtilization", threshold = 75 } },
+    { for n, id in local.cache_nodes : "redis-evictions-${n}" => { cluster = id, metric = "Evictions", threshold = var.redis_evictions_threshold } },
   )
 }
 

@@ -80,10 +80,18 @@ variable "db_is_replica" {
   default     = false
 }
 
-variable "cache_member_clusters" {
-  description = "Redis member clusters to alarm on (empty when the region has no cache)."
-  type        = list(string)
-  default     = []
+variable "cache" {
+  description = "Redis replication group to alarm on (its ID and node count); null when the region has no cache."
+  type = object({
+    replication_group_id = string
+    node_count           = number
+  })
+  default = null
+
+  validation {
+    condition     = var.cache == null || try(var.cache.node_count >= 1 && var.cache.node_count <= 6, false)
+    error_message = "cache.node_count must be between 1 and 6."
+  }
 }
 
 variable "alb_5xx_threshold" {

@@ -1,6 +1,6 @@
 output "bucket_name" {
   description = "Name of the state bucket."
-  value       = aws_s3_bucket.state.id
+  value       = aws_s3_bucket.state.bucket
 }
 
 output "bucket_arn" {

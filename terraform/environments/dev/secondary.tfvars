@@ -1,0 +1,22 @@
+# dev: warm-standby stack; the same sizes as the primary so a promoted
+# standby carries the full load once dr scales the service to active_count.
+availability_zones  = ["us-west-2a", "us-west-2b"]
+vpc_cidr            = "10.20.0.0/16"
+environment         = "dev"
+primary_region      = "us-east-1"
+secondary_region    = "us-west-2"
+zone_name           = "dev.timeline.example.com"
+deletion_protection = false
+task_cpu            = 256
+task_memory         = 512
+active_count        = 2
+standby_count       = 1
+max_count           = 4
+cache_node_type     = "cache.t4g.micro"
+nat_gateway_per_az  = false
+db_instance_class   = "db.t4g.micro"
+db_multi_az         = false
+alert_emails        = ["oncall+dev@timeline.example.com"]
+tags = {
+  CostCenter = "timeline"
+}
