@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import io
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -267,3 +270,18 @@ def test_forwards_streamed_uploads_and_head_lengths(aws: LabAws, regionfront: Re
     assert s3.head_object(Bucket="dr-reports", Key="run/report.json")["ContentLength"] == 200_000
     body = s3.get_object(Bucket="dr-reports", Key="run/report.json")["Body"].read()
     assert body == b"{}" * 100_000
+
+
+def test_subprocess_environment_reaches_aws_through_the_proxy(
+    aws: LabAws, regionfront: RegionFront
+) -> None:
+    # What a `dr` subprocess sees: only environment variables, no explicit endpoint.
+    script = (
+        "import boto3; boto3.client('route53').create_hosted_zone("
+        "Name='timeline.example.com', CallerReference='sub')"
+    )
+    env = {**os.environ, **aws.via(regionfront.url).env}
+    subprocess.run([sys.executable, "-c", script], env=env, check=True, timeout=60)
+    assert regionfront.status()["forwarded"] == 1
+    zones = aws.client("route53").list_hosted_zones()["HostedZones"]
+    assert [z["Name"] for z in zones] == ["timeline.example.com."]
