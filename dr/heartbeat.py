@@ -19,7 +19,7 @@ import structlog
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
-log = structlog.get_logger(__name__)
+log = structlog.get_logger("dr.heartbeat")
 
 # Unquoted PostgreSQL identifiers, optionally schema-qualified, within NAMEDATALEN.
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")

@@ -20,7 +20,7 @@ import structlog
 
 from dr import heartbeat
 
-log = structlog.get_logger(__name__)
+log = structlog.get_logger("dr.lab")
 
 APP_TABLE = "dr_lab_writes"
 _CONNECT_TIMEOUT_S = 2
