@@ -158,12 +158,16 @@ class Cluster:
         self.datadir = datadir
         self.bindir = bindir
         self.run_as = run_as
-        self.port: int | None = None
+        self._port: int | None = None
+
+    @property
+    def port(self) -> int:
+        if self._port is None:
+            raise PostgresError(f"{self.name} has not been started")
+        return self._port
 
     @property
     def dsn(self) -> str:
-        if self.port is None:
-            raise PostgresError(f"{self.name} has no port yet")
         return dsn_for(self.port)
 
     @property
@@ -191,8 +195,8 @@ class Cluster:
             conf.write("\n# dr lab\n" + "\n".join(lines) + "\n")
 
     def start(self) -> None:
-        self.port = free_port()
-        self.configure(port=self.port)
+        self._port = free_port()
+        self.configure(port=self._port)
         result = self._pg_ctl("start", "--log", str(self.logfile), "--wait")
         if result.returncode != 0:
             raise PostgresError(f"{self.name} did not start: {self._diagnosis(result)}")
@@ -353,7 +357,7 @@ class PostgresPair:
         # The link starts without delay: connecting and the base backup take several
         # round trips, each of which would cost twice the delay. The delay is applied
         # once the standby streams, as replication lag, which is what it models.
-        self._wan = WanProxy((_LOOPBACK, primary.port or 0), delay=0.0)
+        self._wan = WanProxy((_LOOPBACK, primary.port), delay=0.0)
         self._wan.start()
         standby = self._standby = Cluster("standby", self._root / "standby", bindir, self._run_as)
         # --write-recovery-conf records the connection it used, the proxy's, as the

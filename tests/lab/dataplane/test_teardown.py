@@ -31,7 +31,7 @@ def server_processes(cluster: Cluster) -> list[int]:
 
 def footprint(pair: PostgresPair) -> tuple[list[int], list[int], Path]:
     clusters = [c for c in (pair.primary, pair.standby) if c.is_running()]
-    ports = [c.port for c in clusters if c.port is not None] + [pair.wan.port]
+    ports = [c.port for c in clusters] + [pair.wan.port]
     pids = [pid for c in clusters for pid in server_processes(c)]
     return ports, pids, pair.primary.datadir.parent
 
