@@ -128,7 +128,10 @@ class Writer:
                 self._stop.wait(_RETRY_S)
 
     def true_loss(self, promoted_dsn: str, incident_at: datetime) -> LossReport:
-        """Acknowledged commits missing on `promoted_dsn`, and the window they span."""
+        """Acknowledged application commits missing on `promoted_dsn`, and their window.
+
+        Heartbeat rows are left out: they are what `dr` measures, this is the check on it.
+        """
         acks = self.acks
         with psycopg.connect(
             promoted_dsn, autocommit=True, connect_timeout=_CONNECT_TIMEOUT_S
