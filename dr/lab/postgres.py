@@ -376,6 +376,10 @@ class PostgresPair:
         )  # fmt: skip
         if backup.returncode != 0:
             raise PostgresError(f"pg_basebackup failed: {backup.stderr.strip()}")
+        # PostgreSQL 15 can miss a promote request that arrives as the startup process
+        # begins to wait before retrying a lost stream, and then promotes only after
+        # this interval (default 5 s); a short one keeps promotion prompt.
+        standby.configure(wal_retrieve_retry_interval="200ms")
         standby.start()
         self._wait_streaming()
         self._wan.delay = self.wan_delay

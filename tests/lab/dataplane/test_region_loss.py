@@ -152,4 +152,4 @@ def test_observer_sees_recovery_only_after_the_dns_switch(scenario: Scenario) ->
 
 
 def test_promotion_is_quick(scenario: Scenario) -> None:
-    assert scenario.promote_seconds < 5
+    assert scenario.promote_seconds < 1
