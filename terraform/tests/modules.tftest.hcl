@@ -148,11 +148,12 @@ run "storage_buckets_are_private_and_encrypted" {
     }
   }
   assert {
-    condition     = length(aws_s3_bucket_public_access_block.this) == 3 && alltrue([for b in aws_s3_bucket_public_access_block.this : b.block_public_acls && b.block_public_policy && b.ignore_public_acls && b.restrict_public_buckets])
+    condition = alltrue([for b in [aws_s3_bucket_public_access_block.assets, aws_s3_bucket_public_access_block.backups, aws_s3_bucket_public_access_block.logs] :
+    b.block_public_acls && b.block_public_policy && b.ignore_public_acls && b.restrict_public_buckets])
     error_message = "Every bucket must block public access."
   }
   assert {
-    condition     = alltrue([for b in aws_s3_bucket_server_side_encryption_configuration.kms : one(b.rule).apply_server_side_encryption_by_default[0].sse_algorithm == "aws:kms"])
+    condition     = alltrue([for b in [aws_s3_bucket_server_side_encryption_configuration.assets, aws_s3_bucket_server_side_encryption_configuration.backups] : one(b.rule).apply_server_side_encryption_by_default[0].sse_algorithm == "aws:kms"])
     error_message = "Assets and backups must be encrypted with KMS."
   }
   assert {
@@ -160,7 +161,7 @@ run "storage_buckets_are_private_and_encrypted" {
     error_message = "The log bucket must be encrypted (SSE-S3, which ALB log delivery requires)."
   }
   assert {
-    condition     = alltrue([for v in aws_s3_bucket_versioning.this : v.versioning_configuration[0].status == "Enabled"])
+    condition     = alltrue([for v in [aws_s3_bucket_versioning.assets, aws_s3_bucket_versioning.backups, aws_s3_bucket_versioning.logs] : v.versioning_configuration[0].status == "Enabled"])
     error_message = "Every bucket must be versioned."
   }
   assert {

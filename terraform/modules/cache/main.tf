@@ -19,6 +19,7 @@ resource "aws_cloudwatch_log_group" "slow" {
 }
 
 resource "aws_secretsmanager_secret" "auth" {
+  #checkov:skip=CKV2_AWS_57:rotating a Redis AUTH token needs a rotation function that also calls ModifyReplicationGroup; rotated by the runbook until that exists
   count                   = local.member ? 0 : 1
   name                    = "${var.name}/redis-auth"
   description             = "AUTH token of the ${var.name} Redis replication group"

@@ -96,7 +96,7 @@ variable "snapshot_retention_days" {
 variable "log_retention_days" {
   description = "Retention of the slow log."
   type        = number
-  default     = 90
+  default     = 365
 
   validation {
     condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)

@@ -4,7 +4,6 @@ locals {
   caching_optimized         = "658327ea-f89d-4fab-a63d-7e88639e58f6"
   caching_disabled          = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
   all_viewer_except_host    = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
-  security_headers_policy   = "67f7725c-6f97-4210-82d7-5512b31e9d03"
   assets_origin_id          = "assets"
   api_standby_origin_id     = "${var.api_origin_id}-standby"
   api_origin_group_id       = "${var.api_origin_id}-group"
@@ -17,6 +16,36 @@ resource "aws_cloudfront_origin_access_control" "assets" {
   origin_access_control_origin_type = "s3"
   signing_behavior                  = "always"
   signing_protocol                  = "sigv4"
+}
+
+resource "aws_cloudfront_response_headers_policy" "security" {
+  name    = "${var.name}-security-headers"
+  comment = "HSTS and the usual browser hardening on every response"
+
+  security_headers_config {
+    strict_transport_security {
+      access_control_max_age_sec = 63072000
+      include_subdomains         = true
+      preload                    = true
+      override                   = true
+    }
+    content_type_options {
+      override = true
+    }
+    frame_options {
+      frame_option = "DENY"
+      override     = true
+    }
+    referrer_policy {
+      referrer_policy = "strict-origin-when-cross-origin"
+      override        = true
+    }
+    xss_protection {
+      protection = true
+      mode_block = true
+      override   = true
+    }
+  }
 }
 
 resource "aws_cloudfront_distribution" "this" {
@@ -81,7 +110,7 @@ resource "aws_cloudfront_distribution" "this" {
     cached_methods             = ["GET", "HEAD"]
     cache_policy_id            = local.caching_disabled
     origin_request_policy_id   = local.all_viewer_except_host
-    response_headers_policy_id = local.security_headers_policy
+    response_headers_policy_id = aws_cloudfront_response_headers_policy.security.id
     compress                   = true
   }
 
@@ -95,7 +124,7 @@ resource "aws_cloudfront_distribution" "this" {
     cached_methods             = ["GET", "HEAD"]
     cache_policy_id            = local.caching_disabled
     origin_request_policy_id   = local.all_viewer_except_host
-    response_headers_policy_id = local.security_headers_policy
+    response_headers_policy_id = aws_cloudfront_response_headers_policy.security.id
     compress                   = true
   }
 
@@ -106,7 +135,7 @@ resource "aws_cloudfront_distribution" "this" {
     allowed_methods            = ["GET", "HEAD"]
     cached_methods             = ["GET", "HEAD"]
     cache_policy_id            = local.caching_optimized
-    response_headers_policy_id = local.security_headers_policy
+    response_headers_policy_id = aws_cloudfront_response_headers_policy.security.id
     compress                   = true
   }
 

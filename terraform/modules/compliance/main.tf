@@ -33,6 +33,7 @@ resource "aws_iam_role_policy_attachment" "config" {
 }
 
 resource "aws_config_configuration_recorder" "this" {
+  #checkov:skip=CKV2_AWS_48:all supported types are recorded; global types (IAM) only in the primary region so they are not recorded twice
   name     = var.name
   role_arn = aws_iam_role.config.arn
 

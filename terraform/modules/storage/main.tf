@@ -2,11 +2,11 @@ data "aws_elb_service_account" "this" {}
 
 locals {
   tags = merge(var.tags, { Module = "storage" })
-  kms_buckets = {
+  all_buckets = {
     assets  = var.assets_bucket_name
     backups = var.backups_bucket_name
+    logs    = var.logs_bucket_name
   }
-  all_buckets = merge(local.kms_buckets, { logs = var.logs_bucket_name })
   bucket_ids = {
     assets  = aws_s3_bucket.assets.id
     backups = aws_s3_bucket.backups.id
@@ -43,17 +43,40 @@ resource "aws_s3_bucket" "logs" {
   tags   = merge(local.tags, { Name = var.logs_bucket_name, Purpose = "access-logs" })
 }
 
-resource "aws_s3_bucket_versioning" "this" {
-  for_each = local.all_buckets
-  bucket   = local.bucket_ids[each.key]
+resource "aws_s3_bucket_versioning" "assets" {
+  bucket = aws_s3_bucket.assets.id
   versioning_configuration {
     status = "Enabled"
   }
 }
 
-resource "aws_s3_bucket_server_side_encryption_configuration" "kms" {
-  for_each = local.kms_buckets
-  bucket   = local.bucket_ids[each.key]
+resource "aws_s3_bucket_versioning" "backups" {
+  bucket = aws_s3_bucket.backups.id
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_versioning" "logs" {
+  bucket = aws_s3_bucket.logs.id
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "assets" {
+  bucket = aws_s3_bucket.assets.id
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm     = "aws:kms"
+      kms_master_key_id = var.kms_key_arn
+    }
+    bucket_key_enabled = true
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "backups" {
+  bucket = aws_s3_bucket.backups.id
   rule {
     apply_server_side_encryption_by_default {
       sse_algorithm     = "aws:kms"
@@ -72,18 +95,39 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "logs" {
   }
 }
 
-resource "aws_s3_bucket_public_access_block" "this" {
-  for_each                = local.all_buckets
-  bucket                  = local.bucket_ids[each.key]
+resource "aws_s3_bucket_public_access_block" "assets" {
+  bucket                  = aws_s3_bucket.assets.id
   block_public_acls       = true
   block_public_policy     = true
   ignore_public_acls      = true
   restrict_public_buckets = true
 }
 
-resource "aws_s3_bucket_ownership_controls" "kms" {
-  for_each = local.kms_buckets
-  bucket   = local.bucket_ids[each.key]
+resource "aws_s3_bucket_public_access_block" "backups" {
+  bucket                  = aws_s3_bucket.backups.id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_public_access_block" "logs" {
+  bucket                  = aws_s3_bucket.logs.id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_ownership_controls" "assets" {
+  bucket = aws_s3_bucket.assets.id
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_ownership_controls" "backups" {
+  bucket = aws_s3_bucket.backups.id
   rule {
     object_ownership = "BucketOwnerEnforced"
   }
@@ -99,11 +143,16 @@ resource "aws_s3_bucket_ownership_controls" "logs" {
   }
 }
 
-resource "aws_s3_bucket_logging" "this" {
-  for_each      = local.kms_buckets
-  bucket        = local.bucket_ids[each.key]
+resource "aws_s3_bucket_logging" "assets" {
+  bucket        = aws_s3_bucket.assets.id
   target_bucket = aws_s3_bucket.logs.id
-  target_prefix = "s3/${each.value}/"
+  target_prefix = "s3/${var.assets_bucket_name}/"
+}
+
+resource "aws_s3_bucket_logging" "backups" {
+  bucket        = aws_s3_bucket.backups.id
+  target_bucket = aws_s3_bucket.logs.id
+  target_prefix = "s3/${var.backups_bucket_name}/"
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "assets" {
@@ -119,7 +168,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "assets" {
       days_after_initiation = 7
     }
   }
-  depends_on = [aws_s3_bucket_versioning.this]
+  depends_on = [aws_s3_bucket_versioning.assets, aws_s3_bucket_versioning.backups, aws_s3_bucket_versioning.logs]
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "backups" {
@@ -150,7 +199,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "backups" {
       days_after_initiation = 7
     }
   }
-  depends_on = [aws_s3_bucket_versioning.this]
+  depends_on = [aws_s3_bucket_versioning.assets, aws_s3_bucket_versioning.backups, aws_s3_bucket_versioning.logs]
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "logs" {
@@ -169,7 +218,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "logs" {
       days_after_initiation = 7
     }
   }
-  depends_on = [aws_s3_bucket_versioning.this]
+  depends_on = [aws_s3_bucket_versioning.assets, aws_s3_bucket_versioning.backups, aws_s3_bucket_versioning.logs]
 }
 
 data "aws_iam_policy_document" "bucket" {
@@ -270,7 +319,7 @@ resource "aws_s3_bucket_policy" "this" {
   for_each   = local.all_buckets
   bucket     = local.bucket_ids[each.key]
   policy     = data.aws_iam_policy_document.bucket[each.key].json
-  depends_on = [aws_s3_bucket_public_access_block.this]
+  depends_on = [aws_s3_bucket_public_access_block.assets, aws_s3_bucket_public_access_block.backups, aws_s3_bucket_public_access_block.logs]
 }
 
 data "aws_iam_policy_document" "replication_assume" {
@@ -359,5 +408,5 @@ resource "aws_s3_bucket_replication_configuration" "backups" {
     }
   }
 
-  depends_on = [aws_s3_bucket_versioning.this]
+  depends_on = [aws_s3_bucket_versioning.assets, aws_s3_bucket_versioning.backups, aws_s3_bucket_versioning.logs]
 }
