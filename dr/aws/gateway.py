@@ -1,0 +1,231 @@
+"""The one door every AWS call of a run goes through.
+
+It gives each thread its own boto3 session and clients, sends reads, records mutating calls
+as intentions in a dry run instead of sending them, retries transient errors (one policy,
+`dr.aws.retry`), and remembers which regions stopped answering so that a run stops calling
+them: the first call that gets no answer marks the region down for the rest of the run.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from dr.aws.retry import call_with_retries, error_code, is_no_answer, is_transient
+from dr.errors import RegionUnavailable
+
+log = structlog.get_logger("dr.aws")
+
+READ_PREFIXES = ("Describe", "Get", "List", "Head", "Query", "Scan", "BatchGet", "Lookup")
+GLOBAL_SERVICES = frozenset({"route53", "cloudfront", "iam", "sts", "organizations"})
+
+
+def is_mutating(operation: str) -> bool:
+    """True for an API operation that can change something (anything not a read)."""
+    return not operation.startswith(READ_PREFIXES)
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Client timeouts. A region the run moves away from gets short ones and few attempts:
+    in an outage its endpoints hang, and waiting on them would spend the RTO budget."""
+
+    connect: float
+    read: float
+    attempts: int
+
+
+PATIENT = Timeouts(connect=5, read=30, attempts=6)
+IMPATIENT = Timeouts(connect=2, read=3, attempts=2)
+
+
+@dataclass(frozen=True)
+class Intention:
+    """A mutating call a dry run did not send."""
+
+    service: str
+    region: str
+    operation: str
+    params: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"service": self.service, "region": self.region, "operation": self.operation,
+                "params": self.params}
+
+
+SessionFactory = Callable[[], Any]
+
+
+def default_session_factory() -> Any:
+    import boto3
+
+    return boto3.session.Session()
+
+
+@dataclass
+class CallLog:
+    """What a step's calls did: for the journal and the report."""
+
+    intentions: list[Intention] = field(default_factory=list)
+    retries: list[dict[str, Any]] = field(default_factory=list)
+    sent: Counter[str] = field(default_factory=Counter)
+
+
+class Gateway:
+    """Run-wide: the session, region liveness, dry-run switch. Steps use a `StepAws` view.
+
+    Each thread gets its own clients. They are made from one session (so botocore parses each
+    service model once), under a lock because a session is not thread-safe; clients are.
+    """
+
+    def __init__(self, *, dry_run: bool, patient_regions: frozenset[str],
+                 session_factory: SessionFactory = default_session_factory) -> None:
+        self.dry_run = dry_run
+        self.patient_regions = patient_regions
+        self._session_factory = session_factory
+        self._local = threading.local()
+        self._session: Any = None
+        self._session_lock = threading.Lock()
+        self._down: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def timeouts(self, service: str, region: str) -> Timeouts:
+        if service in GLOBAL_SERVICES or region in self.patient_regions:
+            return PATIENT
+        return IMPATIENT
+
+    def client(self, service: str, region: str) -> Any:
+        cache = getattr(self._local, "clients", None)
+        if cache is None:
+            cache = self._local.clients = {}
+        key = (service, region)
+        if key not in cache:
+            from botocore.config import Config
+
+            t = self.timeouts(service, region)
+            with self._session_lock:
+                if self._session is None:
+                    self._session = self._session_factory()
+                cache[key] = self._session.client(
+                    service, region_name=region,
+                    config=Config(connect_timeout=t.connect, read_timeout=t.read,
+                                  retries={"total_max_attempts": 1, "mode": "standard"}))
+        return cache[key]
+
+    def down_reason(self, region: str) -> str | None:
+        with self._lock:
+            return self._down.get(region)
+
+    def mark_down(self, region: str, reason: str) -> None:
+        with self._lock:
+            first = region not in self._down
+            self._down.setdefault(region, reason)
+        if first:
+            log.warning("region.unavailable", region=region, reason=reason)
+
+    @property
+    def down_regions(self) -> dict[str, str]:
+        with self._lock:
+            return dict(self._down)
+
+    def for_step(self, deadline: float, calls: CallLog) -> StepAws:
+        return StepAws(self, deadline, calls)
+
+
+class StepAws:
+    """The AWS door as one step sees it: its deadline, and a log of its calls."""
+
+    def __init__(self, gateway: Gateway, deadline: float, calls: CallLog) -> None:
+        self.gateway = gateway
+        self.deadline = deadline
+        self.calls = calls
+
+    @property
+    def dry_run(self) -> bool:
+        return self.gateway.dry_run
+
+    def client(self, service: str, region: str) -> _GuardedClient:
+        return _GuardedClient(self, service, region)
+
+    def region_down(self, region: str) -> str | None:
+        return self.gateway.down_reason(region)
+
+    def call(self, service: str, region: str, method: str, /, **params: Any) -> dict[str, Any]:
+        client = self._raw(service, region)
+        operation = client.meta.method_to_api_mapping.get(method, method)
+        if self.dry_run and is_mutating(operation):
+            self.calls.intentions.append(Intention(service, region, operation, params))
+            log.info("aws.intention", service=service, region=region, operation=operation)
+            return {}
+        return self._send(service, region, operation, lambda: getattr(client, method)(**params))
+
+    def paginate(self, service: str, region: str, method: str, result_key: str, /,
+                 **params: Any) -> list[Any]:
+        """Every item of a paginated read, fetched whole under the retry policy."""
+        client = self._raw(service, region)
+        operation = client.meta.method_to_api_mapping.get(method, method)
+
+        def fetch() -> list[Any]:
+            pages: Iterator[dict[str, Any]] = client.get_paginator(method).paginate(**params)
+            return [item for page in pages for item in page.get(result_key, [])]
+
+        return self._send(service, region, operation, fetch)
+
+    def _raw(self, service: str, region: str) -> Any:
+        regional = service not in GLOBAL_SERVICES
+        reason = self.gateway.down_reason(region) if regional else None
+        if reason:
+            raise RegionUnavailable(region, reason)
+        return self.gateway.client(service, region)
+
+    def _send(self, service: str, region: str, operation: str, fn: Callable[[], Any]) -> Any:
+        timeouts = self.gateway.timeouts(service, region)
+        regional = service not in GLOBAL_SERVICES
+        impatient = timeouts is IMPATIENT
+
+        def retryable(exc: BaseException) -> bool:
+            return is_transient(exc) and not (impatient and is_no_answer(exc))
+
+        def on_retry(attempt: int, exc: BaseException | None, wait: float) -> None:
+            reason = error_code(exc) or type(exc).__name__
+            self.calls.retries.append({"operation": operation, "region": region,
+                                       "attempt": attempt, "error": reason,
+                                       "wait_seconds": round(wait, 3)})
+            log.info("step.retry", service=service, region=region, operation=operation,
+                     attempt=attempt, error=reason, wait_seconds=round(wait, 3))
+
+        def counted() -> Any:
+            self.calls.sent[f"{service}:{operation}"] += 1
+            return fn()
+
+        try:
+            return call_with_retries(counted, deadline=self.deadline,
+                                     max_attempts=timeouts.attempts, on_retry=on_retry,
+                                     retryable=retryable)
+        except Exception as exc:
+            if regional and impatient and (is_no_answer(exc) or is_transient(exc)):
+                reason = f"{operation}: {error_code(exc) or type(exc).__name__}"
+                self.gateway.mark_down(region, reason)
+                raise RegionUnavailable(region, reason) from exc
+            raise
+
+
+class _GuardedClient:
+    """`aws.client("rds", region).describe_db_instances(...)`, routed through the gateway."""
+
+    def __init__(self, aws: StepAws, service: str, region: str) -> None:
+        self._aws, self._service, self._region = aws, service, region
+
+    def __getattr__(self, method: str) -> Callable[..., dict[str, Any]]:
+        def invoke(**params: Any) -> dict[str, Any]:
+            return self._aws.call(self._service, self._region, method, **params)
+
+        return invoke
+
+    def paginate(self, method: str, result_key: str, /, **params: Any) -> list[Any]:
+        return self._aws.paginate(self._service, self._region, method, result_key, **params)

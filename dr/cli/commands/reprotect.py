@@ -1,0 +1,23 @@
+import click
+
+from dr.cli.options import common, load_config
+from dr.cli.runner import execute
+
+
+@click.command("reprotect")
+@click.option("--dry-run", is_flag=True, help="Record every mutating call instead of sending it.")
+@click.option("--resume", metavar="RUN_ID", default=None, help="Continue an interrupted run.")
+@click.option("--force-unlock", metavar="RUN_ID", default=None,
+              help="Take the lock held by this (dead) run.")
+@common
+@click.pass_obj
+def command(obj: dict, dry_run: bool, resume: str | None, force_unlock: str | None,
+            config_path: str | None, report_dir, log_format: str | None) -> int:
+    """After a failover: retire the fenced old primaries and re-create them as cross-region
+    replicas of the new primaries, so that a failback is possible."""
+    from dr.runbook.run import Request
+
+    config = load_config(config_path, log_format, obj["debug"])
+    return execute(config, Request(command="reprotect", to="secondary", dry_run=dry_run,
+                                   resume=resume, force_unlock=force_unlock,
+                                   report_dir=report_dir))

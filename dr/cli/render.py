@@ -1,0 +1,46 @@
+"""How a run's result is shown to a person (stdout) — the report files hold the rest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+
+def _seconds(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}s"
+
+
+def run_summary(report: dict[str, Any], paths: list[Any]) -> None:
+    rto, rpo = report["rto"], report["rpo"]
+    click.echo(f"dr {report['command']} {report['from_region']} -> {report['to_region']}: "
+               f"{report['outcome']}  (run {report['run_id']})")
+    for problem in report.get("problems", []):
+        click.echo(f"  NOT READY  {problem}")
+    width = max((len(s["id"]) for s in report["steps"]), default=10)
+    for step in report["steps"]:
+        detail = step["detail"]
+        note = step.get("error") or detail.get("reason") or detail.get("plan", "")
+        if detail.get("already_done"):
+            note = "already done" + (f"; {note}" if note else "")
+        click.echo(f"  {step['status']:<9} {step['id']:<{width}}  "
+                   f"{_seconds(step['seconds']):>8}  {note}")
+        for intention in detail.get("intentions", []):
+            click.echo(f"  {'':<9} {'':<{width}}  {'':>8}  would call "
+                       f"{intention['service']}:{intention['operation']} "
+                       f"({intention['region']})")
+    if rto.get("method") == "estimate":
+        click.echo(f"RTO estimate {_seconds(rto.get('estimated_seconds'))} "
+                   f"(target {rto['target_seconds']}s, critical path of typical durations)")
+    else:
+        click.echo(f"RTO {_seconds(rto['measured_seconds'])} (target {rto['target_seconds']}s, "
+                   f"{rto.get('method')})   RPO {_seconds(rpo['measured_seconds'])} "
+                   f"(target {rpo['target_seconds']}s, {rpo['method']})")
+    for phase in report.get("phases", []):
+        click.echo(f"  phase {phase['name']}: RTO {_seconds(phase['rto']['measured_seconds'])}"
+                   f", RPO {_seconds(phase['rpo']['measured_seconds'])} "
+                   f"({phase['rpo']['method']})")
+    for follow_up in report.get("follow_ups", []):
+        click.echo(f"follow-up: {follow_up}")
+    if paths:
+        click.echo(f"report: {paths[0]}")

@@ -1,0 +1,223 @@
+"""Load dr.yaml: YAML with line numbers, JSON Schema with key paths, then cross-field checks.
+
+Every problem is collected and reported at once, each naming its key path.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dr.config.model import (
+    Config,
+    Database,
+    Distribution,
+    DnsRecord,
+    Gameday,
+    HealthCheck,
+    Heartbeat,
+    Lock,
+    Notify,
+    Parameter,
+    Regions,
+    Service,
+    Sided,
+    Targets,
+)
+from dr.config.schema import SCHEMA
+from dr.errors import ConfigError
+
+DEFAULT_PATH = "dr.yaml"
+
+TYPE_WORDS = {"string": "a string", "integer": "an integer", "number": "a number",
+              "array": "a list", "object": "a mapping", "boolean": "true or false"}
+
+
+def default_path() -> str:
+    return os.environ.get("DR_CONFIG") or DEFAULT_PATH
+
+
+def load(path: str | os.PathLike[str]) -> Config:
+    source = str(path)
+    file = Path(path)
+    if not file.is_file():
+        raise ConfigError(source, ["file not found" if not file.exists() else "not a file"])
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(source, [f"cannot read: {exc}"]) from None
+    return parse(text, source)
+
+
+def parse(text: str, source: str = DEFAULT_PATH) -> Config:
+    document = _read_yaml(text, source)
+    problems = list(_schema_problems(document))
+    problems += [p for p in _cross_field_problems(document) if p not in problems]
+    if problems:
+        raise ConfigError(source, problems)
+    return _build(document, source)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that rejects a key given twice in one mapping (PyYAML keeps the last)."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node)
+
+
+_UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _read_yaml(text: str, source: str) -> dict[str, Any]:
+    try:
+        document = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(source, [f"{where}YAML syntax error: {problem}"]) from None
+    if document is None:
+        raise ConfigError(source, ["empty file (expected a mapping with version, app, ...)"])
+    if not isinstance(document, dict):
+        raise ConfigError(source, ["top level must be a mapping of keys to values"])
+    return document
+
+
+def key_path(parts: Iterable[Any]) -> str:
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _schema_problems(document: Mapping[str, Any]) -> Iterator[str]:
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator(SCHEMA)
+    errors = sorted(validator.iter_errors(document), key=lambda e: [str(p) for p in e.path])
+    for error in errors:
+        path = key_path(error.absolute_path)
+        kind = error.validator
+        if kind == "required":
+            missing = error.message.split("'")[1]
+            yield f"{_join(path, missing)}: required"
+        elif kind == "additionalProperties":
+            allowed = set(error.schema.get("properties", {}))
+            for key in sorted(set(error.instance) - allowed, key=str):
+                yield f"{_join(path, str(key))}: unknown key"
+        elif kind == "type":
+            yield f"{path}: must be {TYPE_WORDS.get(error.validator_value, error.validator_value)}"
+        elif kind == "minimum":
+            yield f"{path}: must be >= {error.validator_value}"
+        elif kind == "exclusiveMinimum":
+            yield f"{path}: must be > {error.validator_value}"
+        elif kind == "maximum":
+            yield f"{path}: must be <= {error.validator_value}"
+        elif kind == "enum":
+            yield f"{path}: must be one of {', '.join(map(str, error.validator_value))}"
+        elif kind == "minLength":
+            yield f"{path}: must not be empty"
+        elif "x-error" in error.schema:
+            yield f"{path}: {error.schema['x-error']}"
+        else:
+            yield f"{path}: {error.message}"
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _listing(value: Any) -> list[Mapping[str, Any]]:
+    return [i for i in value if isinstance(i, Mapping)] if isinstance(value, list) else []
+
+
+def _cross_field_problems(doc: Mapping[str, Any]) -> Iterator[str]:
+    """Checks JSON Schema cannot express; each runs only on the parts that are well formed,
+    so that they add to the schema's problems instead of waiting for them to be fixed."""
+    from dr.aws.regions import known_regions
+
+    regions = {role: value for role, value in _mapping(doc.get("regions")).items()
+               if role in ("primary", "secondary") and isinstance(value, str)}
+    for role, region in regions.items():
+        if region not in known_regions():
+            yield f"regions.{role}: unknown AWS region {region!r}"
+    if len(regions) == 2 and regions["primary"] == regions["secondary"]:
+        yield "regions.secondary: must differ from regions.primary"
+
+    unique_by = {
+        "databases": ("name",), "dns": ("zone_id", "name", "type"),
+        "cdn": ("distribution_id", "origin_id"), "services": ("cluster", "service"),
+        "parameters": ("name",), "health": ("name",),
+    }
+    for section, fields in unique_by.items():
+        seen: dict[tuple[str, ...], int] = {}
+        for index, item in enumerate(_listing(doc.get(section))):
+            key = tuple(str(item.get(f)).rstrip(".").lower() for f in fields)
+            if key in seen:
+                yield (f"{section}[{index}]: duplicates {section}[{seen[key]}] "
+                       f"(same {', '.join(fields)})")
+            seen.setdefault(key, index)
+
+    arns: list[tuple[str, Mapping[str, Any]]] = [
+        ("notify.sns_topic_arn", _mapping(_mapping(doc.get("notify")).get("sns_topic_arn")))]
+    for index, db in enumerate(_listing(doc.get("databases"))):
+        secret = _mapping(_mapping(db.get("heartbeat")).get("secret"))
+        arns.append((f"databases[{index}].heartbeat.secret", secret))
+    for path, pair in arns:
+        for role, region in regions.items():
+            arn = pair.get(role)
+            if isinstance(arn, str) and arn.count(":") >= 5 and arn.split(":")[3] != region:
+                yield (f"{path}.{role}: ARN is in region {arn.split(':')[3]!r}, "
+                       f"not regions.{role} {region!r}")
+
+
+def _sided(value: Mapping[str, str] | None) -> Sided[str] | None:
+    return Sided(value["primary"], value["secondary"]) if value else None
+
+
+def _build(doc: Mapping[str, Any], source: str) -> Config:
+    def items(section: str) -> list[dict[str, Any]]:
+        return list(doc.get(section) or ())
+
+    def database(item: dict[str, Any]) -> Database:
+        hb = item.get("heartbeat")
+        heartbeat = (Heartbeat(table=hb["table"], secret=_sided(hb.get("secret")),
+                               dsn=_sided(hb.get("dsn"))) if hb else None)
+        return Database(item["name"], item["primary"], item["secondary"], heartbeat)
+
+    gameday = doc.get("gameday")
+    return Config(
+        version=doc["version"],
+        app=doc["app"],
+        environment=doc["environment"],
+        regions=Regions(**doc["regions"]),
+        targets=Targets(**doc["targets"]),
+        databases=tuple(database(i) for i in items("databases")),
+        dns=tuple(DnsRecord(**i) for i in items("dns")),
+        cdn=tuple(Distribution(**i) for i in items("cdn")),
+        services=tuple(Service(**i) for i in items("services")),
+        parameters=tuple(Parameter(**i) for i in items("parameters")),
+        health=tuple(HealthCheck(**i) for i in items("health")),
+        notify=Notify(_sided(doc["notify"]["sns_topic_arn"])) if "notify" in doc else None,
+        lock=Lock(**doc["lock"]) if "lock" in doc else None,
+        gameday=(Gameday(gameday.get("report_bucket"), tuple(gameday.get("stop_alarms", ())))
+                 if gameday else None),
+        source=source,
+    )

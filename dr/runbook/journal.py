@@ -1,0 +1,100 @@
+"""The append-only journal of a run: `.dr/runs/RUN_ID/journal.jsonl`.
+
+Each record is one JSON line, flushed and fsynced before `append` returns, so that whatever
+the journal says happened survives a SIGKILL or a power cut. A step is journaled before its
+apply starts and after it ends; a resumed run trusts only `step.finished` records.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from dr.errors import RunNotFound
+
+RUNS_DIR = Path(".dr") / "runs"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_iso(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def run_dir(run_id: str, root: Path = RUNS_DIR) -> Path:
+    return root / run_id
+
+
+class Journal:
+    def __init__(self, path: Path, *, after_append: Callable[[dict[str, Any]], None] | None = None
+                 ) -> None:
+        self.path = path
+        self._after_append = after_append
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
+
+    def append(self, event: str, **fields: Any) -> dict[str, Any]:
+        record = {"event": event, "at": iso(utcnow()), **fields}
+        self._file.write(json.dumps(record, default=str, sort_keys=True) + "\n")
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        if self._after_append:
+            self._after_append(record)
+        return record
+
+    def close(self) -> None:
+        self._file.close()
+
+
+@dataclass
+class Replay:
+    """What a journal says about a run, for `--resume`."""
+
+    started: dict[str, Any]
+    readiness_passed: dict[str, dict[str, Any]] = field(default_factory=dict)
+    finished: dict[str, dict[str, Any]] = field(default_factory=dict)
+    attempts: dict[str, int] = field(default_factory=dict)
+    first_started_at: dict[str, str] = field(default_factory=dict)
+    outcome: str | None = None
+
+
+def replay(path: Path) -> Replay:
+    if not path.is_file():
+        raise RunNotFound(f"no journal at {path}", hint="list runs with: ls .dr/runs")
+    records = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            # A torn last line from a crash mid-write: everything before it was fsynced.
+            break
+    if not records or records[0]["event"] != "run.started":
+        raise RunNotFound(f"{path} does not start with run.started")
+    result = Replay(started=records[0])
+    for record in records[1:]:
+        event = record["event"]
+        if event == "readiness.passed":
+            result.readiness_passed[record.get("phase", "")] = record.get("facts", {})
+        elif event == "step.started":
+            step = record["step"]
+            result.attempts[step] = result.attempts.get(step, 0) + 1
+            result.first_started_at.setdefault(step, record["at"])
+        elif event == "step.finished":
+            result.finished[record["step"]] = record
+        elif event == "run.finished":
+            result.outcome = record["outcome"]
+    return result

@@ -1,0 +1,450 @@
+"""RDS: fence the old primary, promote the cross-region replica, and (reprotect) retire the
+fenced old primary and re-create a replica of the new primary in its place."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from dr.config.model import Database
+from dr.errors import StepError, VerifyFailed
+from dr.runbook.context import StepContext
+from dr.runbook.steptype import Manual, Problem, StepType, register
+
+FENCE_GROUP = "dr-fence"
+FENCE_TAG = "dr:fenced-from-security-groups"
+ORIGIN_TAG = "dr:created-by"
+LAG_WINDOW = timedelta(minutes=5)
+
+
+def describe(ctx: StepContext, region: str, identifier: str) -> dict[str, Any] | None:
+    from botocore.exceptions import ClientError
+
+    try:
+        found = ctx.aws.client("rds", region).describe_db_instances(
+            DBInstanceIdentifier=identifier)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "DBInstanceNotFound":
+            return None
+        raise
+    return found["DBInstances"][0]
+
+
+def source_of(instance: dict[str, Any]) -> str | None:
+    """The replica's source identifier (cross-region sources are given as ARNs)."""
+    source = instance.get("ReadReplicaSourceDBInstanceIdentifier")
+    return source.rsplit(":", 1)[-1] if source else None
+
+
+class DatabaseStep(StepType):
+    reads = "databases"
+    item: Database
+
+    @property
+    def key(self) -> str:
+        return self.item.name
+
+    @property
+    def identifier(self) -> str:
+        """The instance this step acts on: the database's side in the step's region."""
+        role = self.direction.to if self.acts_in == "to" else self.direction.from_
+        return self.item.side(role)
+
+    def manual_values(self) -> dict[str, Any]:
+        return {**super().manual_values(), "identifier": self.identifier,
+                "replica": self.item.side(self.direction.to),
+                "old_primary": self.item.side(self.direction.from_)}
+
+
+@register
+class FencePrimary(DatabaseStep):
+    name = "rds.fence-primary"
+    action = "fence"
+    acts_in = "from"
+    best_effort = True
+    typical_seconds = 15.0
+    timeout_seconds = 120.0
+    iam_actions = ("rds:DescribeDBInstances", "rds:ModifyDBInstance", "rds:AddTagsToResource",
+                   "rds:ListTagsForResource", "rds:RemoveTagsFromResource",
+                   "ec2:DescribeSecurityGroups", "ec2:CreateSecurityGroup",
+                   "ec2:RevokeSecurityGroupEgress", "ec2:DescribeVpcs", "ec2:CreateTags")
+    summary = ("Fence the old primary: replace its VPC security groups with a deny-all fence "
+               "group, keeping the original groups in a tag so the fence can be undone.")
+    why = ("Before the replica is promoted, so that no client can write to both sides "
+           "(split brain). Best effort: when the old region does not answer it is skipped "
+           "and left on the follow-up list; it is fenced by then by the outage itself.")
+    follow_up = ("fence {old_primary} in {from_region} when the region answers again "
+                 "(see the manual procedure of rds.fence-primary)")
+    manual = Manual(
+        procedure="""```bash
+aws rds describe-db-instances --region {region} --db-instance-identifier {identifier} \\
+  --query 'DBInstances[0].[DBInstanceArn,DBSubnetGroup.VpcId,VpcSecurityGroups]'
+aws ec2 create-security-group --region {region} --vpc-id <VPC_ID> --group-name dr-fence \\
+  --description 'dr fence: no ingress, no egress'
+aws ec2 revoke-security-group-egress --region {region} --group-id <FENCE_SG> \\
+  --ip-permissions '[{{"IpProtocol":"-1","IpRanges":[{{"CidrIp":"0.0.0.0/0"}}]}}]'
+aws rds add-tags-to-resource --region {region} --resource-name <DB_ARN> \\
+  --tags Key=dr:fenced-from-security-groups,Value=<SG1>,<SG2>
+aws rds modify-db-instance --region {region} --db-instance-identifier {identifier} \\
+  --vpc-security-group-ids <FENCE_SG> --apply-immediately
+```
+Security-group changes stop new connections; a session opened before the fence can live on
+until it closes, so also stop the application's writers in {region}, or reboot the instance
+(`aws rds reboot-db-instance`) once it is `available` again.""",
+        verify="""```bash
+aws rds describe-db-instances --region {region} --db-instance-identifier {identifier} \\
+  --query 'DBInstances[0].VpcSecurityGroups[].VpcSecurityGroupId'   # only <FENCE_SG>
+```""",
+        undo="""```bash
+aws rds modify-db-instance --region {region} --db-instance-identifier {identifier} \\
+  --vpc-security-group-ids <SG1> <SG2> --apply-immediately   # from the tag
+aws rds remove-tags-from-resource --region {region} --resource-name <DB_ARN> \\
+  --tag-keys dr:fenced-from-security-groups
+```""")
+
+    def plan(self) -> str:
+        return (f"fence {self.identifier} in {self.region}: security groups -> {FENCE_GROUP} "
+                "(deny all), originals kept in a tag")
+
+    def _fence_group(self, ctx: StepContext, vpc_id: str) -> str:
+        ec2 = ctx.aws.client("ec2", self.region)
+        found = ec2.describe_security_groups(Filters=[
+            {"Name": "group-name", "Values": [FENCE_GROUP]}, {"Name": "vpc-id", "Values": [vpc_id]}
+        ])["SecurityGroups"]
+        if found:
+            return str(found[0]["GroupId"])
+        created = ec2.create_security_group(
+            GroupName=FENCE_GROUP, VpcId=vpc_id,
+            Description="dr fence: no ingress, no egress",
+            TagSpecifications=[{"ResourceType": "security-group",
+                                "Tags": [{"Key": ORIGIN_TAG, "Value": "dr"}]}])
+        group_id = created.get("GroupId", f"<{FENCE_GROUP} in {vpc_id}>")
+        ec2.revoke_security_group_egress(GroupId=group_id, IpPermissions=[
+            {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+        return str(group_id)
+
+    def _vpc(self, ctx: StepContext, instance: dict[str, Any]) -> str:
+        vpc = (instance.get("DBSubnetGroup") or {}).get("VpcId")
+        if vpc:
+            return str(vpc)
+        default = ctx.aws.client("ec2", self.region).describe_vpcs(
+            Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"]
+        if not default:
+            raise StepError(f"{self.identifier}: no VPC found to create the fence group in")
+        return str(default[0]["VpcId"])
+
+    def apply(self, ctx: StepContext) -> None:
+        instance = describe(ctx, self.region, self.identifier)
+        if instance is None:
+            ctx.note(already_done=True, summary=f"{self.identifier} not found: nothing to fence")
+            return
+        if source_of(instance):
+            ctx.note(already_done=True, summary=f"{self.identifier} is a read replica: "
+                     "it takes no writes")
+            return
+        groups = [g["VpcSecurityGroupId"] for g in instance.get("VpcSecurityGroups", [])]
+        fence = self._fence_group(ctx, self._vpc(ctx, instance))
+        if groups == [fence]:
+            ctx.note(already_done=True, fence_group=fence)
+            return
+        rds = ctx.aws.client("rds", self.region)
+        tags = rds.list_tags_for_resource(ResourceName=instance["DBInstanceArn"])["TagList"]
+        if not any(t["Key"] == FENCE_TAG for t in tags):
+            rds.add_tags_to_resource(ResourceName=instance["DBInstanceArn"],
+                                     Tags=[{"Key": FENCE_TAG, "Value": ",".join(groups)}])
+        rds.modify_db_instance(DBInstanceIdentifier=self.identifier,
+                               VpcSecurityGroupIds=[fence], ApplyImmediately=True)
+        ctx.note(fence_group=fence, original_groups=groups)
+
+    def verify(self, ctx: StepContext) -> None:
+        instance = describe(ctx, self.region, self.identifier)
+        if instance is None or source_of(instance):
+            return
+        groups = [g["VpcSecurityGroupId"] for g in instance.get("VpcSecurityGroups", [])]
+        if groups != [ctx.detail.get("fence_group")]:
+            raise VerifyFailed(f"{self.identifier} still has security groups {groups}")
+
+    def rollback(self, ctx: StepContext) -> None:
+        instance = describe(ctx, self.region, self.identifier)
+        if instance is None:
+            return
+        rds = ctx.aws.client("rds", self.region)
+        tags = rds.list_tags_for_resource(ResourceName=instance["DBInstanceArn"])["TagList"]
+        original = next((t["Value"] for t in tags if t["Key"] == FENCE_TAG), None)
+        if original is None:
+            return
+        rds.modify_db_instance(DBInstanceIdentifier=self.identifier,
+                               VpcSecurityGroupIds=[g for g in original.split(",") if g],
+                               ApplyImmediately=True)
+        rds.remove_tags_from_resource(ResourceName=instance["DBInstanceArn"], TagKeys=[FENCE_TAG])
+
+
+@register
+class PromoteReplica(DatabaseStep):
+    name = "rds.promote-replica"
+    action = "promote"
+    acts_in = "to"
+    typical_seconds = 300.0
+    timeout_seconds = 1800.0
+    iam_actions = ("rds:DescribeDBInstances", "rds:PromoteReadReplica",
+                   "cloudwatch:GetMetricStatistics", "secretsmanager:GetSecretValue")
+    summary = ("Promote the cross-region read replica to a standalone, writable instance "
+               "(keeping its backup retention) and wait until it is available.")
+    why = ("After the old primary is fenced, and before the application's parameters point "
+           "at it. Databases promote in parallel. Readiness checks the replica's ReplicaLag "
+           "against the RPO target first.")
+    manual = Manual(
+        procedure="""```bash
+aws cloudwatch get-metric-statistics --region {region} --namespace AWS/RDS \\
+  --metric-name ReplicaLag --dimensions Name=DBInstanceIdentifier,Value={identifier} \\
+  --start-time <NOW-5MIN> --end-time <NOW> --period 60 --statistics Maximum
+aws rds promote-read-replica --region {region} --db-instance-identifier {identifier} \\
+  --backup-retention-period <CURRENT_RETENTION>
+aws rds wait db-instance-available --region {region} --db-instance-identifier {identifier}
+```""",
+        verify="""```bash
+aws rds describe-db-instances --region {region} --db-instance-identifier {identifier} \\
+  --query 'DBInstances[0].[DBInstanceStatus,ReadReplicaSourceDBInstanceIdentifier]'
+# expect: "available", null
+```""",
+        undo="""A promotion cannot be undone. To return, run `dr reprotect` (a new replica of
+{identifier} in {from_region}) and then `dr failover --to {from_role}` (the failback).""")
+
+    def manual_values(self) -> dict[str, Any]:
+        return {**super().manual_values(), "from_role": self.direction.from_}
+
+    def plan(self) -> str:
+        return f"promote read replica {self.identifier} in {self.region} to a standalone primary"
+
+    def check(self, ctx: StepContext) -> list[Problem]:
+        resource = f"databases[{self.item.name}] {self.identifier} ({self.region})"
+        instance = describe(ctx, self.region, self.identifier)
+        if instance is None:
+            return [Problem(resource, "replica not found")]
+        source = source_of(instance)
+        if source is None:
+            ctx.note(already_promoted=True)
+            return []
+        expected = self.item.side(self.direction.from_)
+        problems = []
+        if source != expected:
+            problems.append(Problem(resource, f"is a replica of {source}, not of {expected}"))
+        if instance["DBInstanceStatus"] != "available":
+            problems.append(Problem(resource, f"status is {instance['DBInstanceStatus']}, "
+                                              "not available"))
+        lag = self._replica_lag(ctx)
+        ctx.note(replica_lag_seconds=lag)
+        target = ctx.config.targets.rpo_seconds
+        if lag is not None and lag > target:
+            problems.append(Problem(resource, f"replica lag {lag:g} s is above the RPO target "
+                                              f"{target:g} s", data_loss=True))
+        return problems
+
+    def _replica_lag(self, ctx: StepContext) -> float | None:
+        now = datetime.now(UTC)
+        points = ctx.aws.client("cloudwatch", self.region).get_metric_statistics(
+            Namespace="AWS/RDS", MetricName="ReplicaLag",
+            Dimensions=[{"Name": "DBInstanceIdentifier", "Value": self.identifier}],
+            StartTime=now - LAG_WINDOW, EndTime=now, Period=60, Statistics=["Maximum"],
+        )["Datapoints"]
+        values = [p["Maximum"] for p in points if p.get("Maximum", -1) >= 0]
+        return float(max(values)) if values else None
+
+    def apply(self, ctx: StepContext) -> None:
+        instance = describe(ctx, self.region, self.identifier)
+        if instance is None:
+            raise StepError(f"{self.identifier} not found in {self.region}")
+        if source_of(instance) is None:
+            ctx.note(already_done=True)
+        else:
+            params: dict[str, Any] = {"DBInstanceIdentifier": self.identifier}
+            if instance.get("BackupRetentionPeriod"):
+                params["BackupRetentionPeriod"] = instance["BackupRetentionPeriod"]
+            ctx.aws.client("rds", self.region).promote_read_replica(**params)
+        ctx.wait(f"{self.identifier} available and standalone", lambda: self._promoted(ctx))
+        if not ctx.dry_run and self.item.heartbeat:
+            ctx.note(newest_heartbeat=self._newest_heartbeat(ctx))
+
+    def _promoted(self, ctx: StepContext) -> bool:
+        instance = describe(ctx, self.region, self.identifier)
+        return bool(instance and instance["DBInstanceStatus"] == "available"
+                    and source_of(instance) is None)
+
+    def _newest_heartbeat(self, ctx: StepContext) -> str | None:
+        from dr import heartbeat
+        from dr.runbook.journal import iso
+
+        hb = self.item.heartbeat
+        assert hb is not None
+        if hb.dsn:
+            dsn = hb.dsn.side(self.direction.to)
+        else:
+            assert hb.secret is not None
+            secret = ctx.aws.client("secretsmanager", self.region).get_secret_value(
+                SecretId=hb.secret.side(self.direction.to))
+            dsn = heartbeat.dsn_from_secret(json.loads(secret["SecretString"]))
+        return iso(heartbeat.newest(dsn, hb.table))
+
+    def verify(self, ctx: StepContext) -> None:
+        if not self._promoted(ctx):
+            raise VerifyFailed(f"{self.identifier} is not an available standalone instance")
+
+
+def retired_identifier(identifier: str, run_id: str) -> str:
+    """`<id>-retired-<run start>`: stable across a resume of the same run."""
+    stamp = run_id[:16].replace("-", "").replace("T", "").replace("Z", "")
+    return f"{identifier[:63 - 21]}-retired-{stamp}"
+
+
+@register
+class RetireOldPrimary(DatabaseStep):
+    name = "rds.retire-old-primary"
+    action = "retire"
+    acts_in = "from"
+    typical_seconds = 120.0
+    timeout_seconds = 1800.0
+    recovery_path = False
+    follow_up = "run `dr reprotect` when {from_region} answers, to make a failback possible"
+    iam_actions = ("rds:DescribeDBInstances", "rds:ModifyDBInstance")
+    summary = ("Rename the fenced old primary to `<id>-retired-<timestamp>` so its identifier "
+               "is free for the new replica; it is kept (fenced) for forensics, not deleted.")
+    why = ("First step of re-protection: the replica that makes a failback possible must "
+           "carry the original identifier, which the old primary still holds.")
+    manual = Manual(
+        procedure="""```bash
+aws rds modify-db-instance --region {region} --db-instance-identifier {identifier} \\
+  --new-db-instance-identifier {identifier}-retired-<YYYYMMDDHHMM> --apply-immediately
+aws rds wait db-instance-available --region {region} \\
+  --db-instance-identifier {identifier}-retired-<YYYYMMDDHHMM>
+```""",
+        verify="""```bash
+aws rds describe-db-instances --region {region} \\
+  --db-instance-identifier {identifier}-retired-<YYYYMMDDHHMM>
+aws rds describe-db-instances --region {region} --db-instance-identifier {identifier}
+# the second must fail with DBInstanceNotFound (or show the new replica)
+```""",
+        undo="""```bash
+aws rds modify-db-instance --region {region} \\
+  --db-instance-identifier {identifier}-retired-<YYYYMMDDHHMM> \\
+  --new-db-instance-identifier {identifier} --apply-immediately
+```""")
+
+    def plan(self) -> str:
+        return f"rename the fenced old primary {self.identifier} in {self.region} to " \
+               f"{self.identifier}-retired-<timestamp>"
+
+    def apply(self, ctx: StepContext) -> None:
+        retired = retired_identifier(self.identifier, ctx.run.run_id)
+        ctx.note(retired_identifier=retired)
+        current = describe(ctx, self.region, self.identifier)
+        if current is not None and source_of(current) == self.item.side(self.direction.to):
+            ctx.note(already_done=True, summary=f"{self.identifier} is already a replica")
+            return
+        if current is None:
+            ctx.note(already_done=describe(ctx, self.region, retired) is not None)
+        else:
+            ctx.aws.client("rds", self.region).modify_db_instance(
+                DBInstanceIdentifier=self.identifier, NewDBInstanceIdentifier=retired,
+                ApplyImmediately=True)
+        ctx.wait(f"{self.identifier} renamed to {retired}",
+                 lambda: describe(ctx, self.region, self.identifier) is None)
+
+    def verify(self, ctx: StepContext) -> None:
+        current = describe(ctx, self.region, self.identifier)
+        if current is not None and source_of(current) != self.item.side(self.direction.to):
+            raise VerifyFailed(f"{self.identifier} still exists in {self.region}")
+
+
+@register
+class CreateReplica(DatabaseStep):
+    name = "rds.create-replica"
+    action = "create-replica"
+    acts_in = "from"
+    typical_seconds = 900.0
+    timeout_seconds = 7200.0
+    recovery_path = False
+    follow_up = "run `dr reprotect` when {from_region} answers, to make a failback possible"
+    iam_actions = ("rds:DescribeDBInstances", "rds:CreateDBInstanceReadReplica",
+                   "rds:AddTagsToResource", "rds:ListTagsForResource")
+    summary = ("Create a cross-region read replica of the new primary in the old region, "
+               "under the original identifier, with the retired instance's class, subnet "
+               "group, KMS key and (unfenced) security groups; wait until it is available.")
+    why = ("After the old primary is retired. It restores protection: with it, a failback "
+           "is an ordinary failover in the other direction.")
+    manual = Manual(
+        procedure="""```bash
+aws rds create-db-instance-read-replica --region {region} \\
+  --db-instance-identifier {identifier} \\
+  --source-db-instance-identifier arn:aws:rds:{to_region}:<ACCOUNT>:db:{replica} \\
+  --db-instance-class <CLASS> --db-subnet-group-name <SUBNET_GROUP> \\
+  --kms-key-id <KMS_KEY_IN_{region}> --vpc-security-group-ids <ORIGINAL_SGS>
+aws rds wait db-instance-available --region {region} --db-instance-identifier {identifier}
+```""",
+        verify="""```bash
+aws rds describe-db-instances --region {region} --db-instance-identifier {identifier} \\
+  --query 'DBInstances[0].[DBInstanceStatus,ReadReplicaSourceDBInstanceIdentifier]'
+# expect: "available", the ARN of {replica}
+```""",
+        undo="""```bash
+aws rds delete-db-instance --region {region} --db-instance-identifier {identifier} \\
+  --skip-final-snapshot
+```""")
+
+    def plan(self) -> str:
+        return (f"create {self.identifier} in {self.region} as a read replica of "
+                f"{self.item.side(self.direction.to)} ({self.direction.to_region})")
+
+    def apply(self, ctx: StepContext) -> None:
+        source_id = self.item.side(self.direction.to)
+        current = describe(ctx, self.region, self.identifier)
+        if current is not None:
+            if source_of(current) != source_id:
+                raise StepError(f"{self.identifier} exists in {self.region} and is not a "
+                                f"replica of {source_id}")
+            ctx.note(already_done=True)
+        else:
+            source = describe(ctx, self.direction.to_region, source_id)
+            if source is None:
+                raise StepError(f"new primary {source_id} not found in {self.direction.to_region}")
+            retired = describe(ctx, self.region,
+                               retired_identifier(self.identifier, ctx.run.run_id))
+            params = self._replica_params(source, retired)
+            if retired:
+                params.update(self._unfenced_groups(ctx, retired))
+            ctx.aws.client("rds", self.region).create_db_instance_read_replica(**params)
+        ctx.wait(f"replica {self.identifier} available", lambda: self._ready(ctx, source_id))
+
+    def _replica_params(self, source: dict[str, Any], retired: dict[str, Any] | None
+                        ) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "DBInstanceIdentifier": self.identifier,
+            "SourceDBInstanceIdentifier": source["DBInstanceArn"],
+            "DBInstanceClass": source["DBInstanceClass"],
+            "Tags": [{"Key": ORIGIN_TAG, "Value": "dr reprotect"}],
+        }
+        if retired:
+            params["DBInstanceClass"] = retired["DBInstanceClass"]
+            if (retired.get("DBSubnetGroup") or {}).get("DBSubnetGroupName"):
+                params["DBSubnetGroupName"] = retired["DBSubnetGroup"]["DBSubnetGroupName"]
+            if retired.get("KmsKeyId"):
+                params["KmsKeyId"] = retired["KmsKeyId"]
+        if source.get("StorageEncrypted") and "KmsKeyId" not in params:
+            raise StepError(f"{source['DBInstanceIdentifier']} is encrypted: a KMS key in "
+                            f"{self.region} is needed (the retired instance had none)")
+        return params
+
+    def _unfenced_groups(self, ctx: StepContext, retired: dict[str, Any]) -> dict[str, Any]:
+        tags = ctx.aws.client("rds", self.region).list_tags_for_resource(
+            ResourceName=retired["DBInstanceArn"])["TagList"]
+        groups = next((t["Value"] for t in tags if t["Key"] == FENCE_TAG), "")
+        return {"VpcSecurityGroupIds": groups.split(",")} if groups else {}
+
+    def _ready(self, ctx: StepContext, source_id: str) -> bool:
+        current = describe(ctx, self.region, self.identifier)
+        return bool(current and current["DBInstanceStatus"] == "available"
+                    and source_of(current) == source_id)
+
+    def verify(self, ctx: StepContext) -> None:
+        if not self._ready(ctx, self.item.side(self.direction.to)):
+            raise VerifyFailed(f"{self.identifier} is not an available replica")
