@@ -125,3 +125,13 @@ def newest(dsn: str, table: str, before: datetime | None = None) -> datetime | N
         except psycopg.errors.UndefinedTable:
             return None
     return None if row is None else row[0]
+
+
+def dsn_from_secret(secret: dict[str, object]) -> str:
+    """A libpq connection string from an RDS-style secret (host, port, username, password,
+    dbname), quoted by psycopg so no value can inject another keyword."""
+    from psycopg.conninfo import make_conninfo
+
+    return make_conninfo(host=str(secret["host"]), port=str(secret.get("port", 5432)),
+                         user=str(secret["username"]), password=str(secret["password"]),
+                         dbname=str(secret.get("dbname", "postgres")))

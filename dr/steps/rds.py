@@ -284,7 +284,8 @@ aws rds describe-db-instances --region {region} --db-instance-identifier {identi
             secret = ctx.aws.client("secretsmanager", self.region).get_secret_value(
                 SecretId=hb.secret.side(self.direction.to))
             dsn = heartbeat.dsn_from_secret(json.loads(secret["SecretString"]))
-        return iso(heartbeat.newest(dsn, hb.table))
+        # Rows written after the incident (by a writer now pointed here) must not hide the loss.
+        return iso(heartbeat.newest(dsn, hb.table, before=ctx.run.incident_start))
 
     def verify(self, ctx: StepContext) -> None:
         if not self._promoted(ctx):

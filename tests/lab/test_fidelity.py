@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from dr.lab import fidelity, timing
 from dr.lab.timing import INSTANT, TimingProfile
-from tests.lab.conftest import LabAws
+from tests.support.lab_aws import LabAws
 
 PRIMARY, SECONDARY = "us-east-1", "us-west-2"
 

@@ -23,7 +23,7 @@ from botocore.exceptions import (
 )
 
 from dr.lab.regionfront import RegionFront, RegionFrontControl
-from tests.lab.conftest import LabAws
+from tests.support.lab_aws import LabAws
 
 DOWN, UP = "us-east-1", "us-west-2"
 NO_RETRY = {"retries": {"total_max_attempts": 1}}
