@@ -22,6 +22,7 @@ from dr.runbook.executor import Executor, StepRecord
 from dr.runbook.graph import Runbook
 from dr.runbook.journal import Journal, iso, parse_iso, replay, utcnow
 from dr.runbook.lock import DynamoLock, LocalLock, RunLock
+from dr.runbook.steptype import REGISTRY
 from dr.runbook.waiting import PollPolicy, RtoBudget, Waiter
 
 log = structlog.get_logger("dr.run")
@@ -230,7 +231,8 @@ class Runner:
             "problems": body["problems"], "accepted_data_loss": body["accepted"],
             "follow_ups": [r.detail["follow_up"] for r in records if r.detail.get("follow_up")],
             "changed": [r.id for r in records
-                        if r.status == "succeeded" and not r.detail.get("already_done")],
+                        if r.status == "succeeded" and not r.detail.get("already_done")
+                        and not (r.type in REGISTRY and REGISTRY[r.type].read_only)],
             "incident_start": iso(request.incident_start),
             "estimated_seconds": round(sum(rb.critical_path() for _, rb in phases), 1),
         }

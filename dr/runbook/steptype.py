@@ -86,6 +86,8 @@ class StepType:
     # old side, notifications) do not.
     recovery_path: ClassVar[bool] = True
     follow_up: ClassVar[str] = ""
+    # A read-only step (a verification) never appears in a report's list of changes.
+    read_only: ClassVar[bool] = False
 
     def __init__(self, item: Any, direction: Direction, *, best_effort: bool | None = None
                  ) -> None:

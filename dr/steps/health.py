@@ -38,6 +38,7 @@ class VerifyHealth(StepType):
     typical_seconds = 5.0
     timeout_seconds = 600.0
     iam_actions = ()
+    read_only = True
     summary = ("GET the recovery region's health URL until it answers the expected status "
                "the configured number of times in a row; that moment ends the RTO clock.")
     why = ("After promotion, parameters and scale-up: the application needs all three to "

@@ -108,17 +108,30 @@ aws rds remove-tags-from-resource --region {region} --resource-name <DB_ARN> \\
                 "(deny all), originals kept in a tag")
 
     def _fence_group(self, ctx: StepContext, vpc_id: str) -> str:
+        from botocore.exceptions import ClientError
+
         ec2 = ctx.aws.client("ec2", self.region)
-        found = ec2.describe_security_groups(Filters=[
-            {"Name": "group-name", "Values": [FENCE_GROUP]}, {"Name": "vpc-id", "Values": [vpc_id]}
-        ])["SecurityGroups"]
-        if found:
-            return str(found[0]["GroupId"])
-        created = ec2.create_security_group(
-            GroupName=FENCE_GROUP, VpcId=vpc_id,
-            Description="dr fence: no ingress, no egress",
-            TagSpecifications=[{"ResourceType": "security-group",
-                                "Tags": [{"Key": ORIGIN_TAG, "Value": "dr"}]}])
+
+        def existing() -> str | None:
+            found = ec2.describe_security_groups(Filters=[
+                {"Name": "group-name", "Values": [FENCE_GROUP]},
+                {"Name": "vpc-id", "Values": [vpc_id]}])["SecurityGroups"]
+            return str(found[0]["GroupId"]) if found else None
+
+        group = existing()
+        if group:
+            return group
+        try:
+            created = ec2.create_security_group(
+                GroupName=FENCE_GROUP, VpcId=vpc_id,
+                Description="dr fence: no ingress, no egress",
+                TagSpecifications=[{"ResourceType": "security-group",
+                                    "Tags": [{"Key": ORIGIN_TAG, "Value": "dr"}]}])
+        except ClientError as exc:
+            # Databases in one VPC are fenced in parallel: another step made it first.
+            if exc.response["Error"]["Code"] != "InvalidGroup.Duplicate":
+                raise
+            return existing() or FENCE_GROUP
         group_id = created.get("GroupId", f"<{FENCE_GROUP} in {vpc_id}>")
         ec2.revoke_security_group_egress(GroupId=group_id, IpPermissions=[
             {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
