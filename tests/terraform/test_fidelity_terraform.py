@@ -58,3 +58,76 @@ def test_apply_is_idempotent():
     before = IAMPolicyStatement.is_action_permitted
     fidelity_terraform.apply()
     assert IAMPolicyStatement.is_action_permitted is before
+
+
+def _ecs_service() -> None:
+    ecs = boto3.client("ecs", region_name="us-east-1")
+    ecs.create_cluster(clusterName="timeline")
+    ecs.register_task_definition(family="api", containerDefinitions=[{"name": "app", "image": "app:1", "memory": 512}])
+    ecs.create_service(cluster="timeline", serviceName="api", taskDefinition="api", desiredCount=1)
+
+
+@mock_aws
+def test_scalable_target_tags_round_trip():
+    _ecs_service()
+    client = boto3.client("application-autoscaling", region_name="us-east-1")
+    arn = client.register_scalable_target(
+        ServiceNamespace="ecs",
+        ResourceId="service/timeline/api",
+        ScalableDimension="ecs:service:DesiredCount",
+        MinCapacity=1,
+        MaxCapacity=4,
+        Tags={"App": "timeline"},
+    )["ScalableTargetARN"]
+    assert client.list_tags_for_resource(ResourceARN=arn)["Tags"] == {"App": "timeline"}
+    client.tag_resource(ResourceARN=arn, Tags={"Environment": "dev"})
+    client.untag_resource(ResourceARN=arn, TagKeys=["App"])
+    assert client.list_tags_for_resource(ResourceARN=arn)["Tags"] == {"Environment": "dev"}
+
+
+@mock_aws
+def test_untagged_scalable_target_lists_no_tags():
+    _ecs_service()
+    client = boto3.client("application-autoscaling", region_name="us-east-1")
+    arn = client.register_scalable_target(
+        ServiceNamespace="ecs",
+        ResourceId="service/timeline/api",
+        ScalableDimension="ecs:service:DesiredCount",
+        MinCapacity=1,
+        MaxCapacity=4,
+    )["ScalableTargetARN"]
+    assert client.list_tags_for_resource(ResourceARN=arn)["Tags"] == {}
+
+
+@mock_aws
+def test_logging_target_with_tls_only_policy_and_log_delivery_grant():
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="source-bucket")
+    s3.create_bucket(Bucket="tls-only-bucket")
+    policy = json.loads(json.dumps(TLS_ONLY))
+    policy["Statement"].append({
+        "Effect": "Allow",
+        "Principal": {"Service": "logging.s3.amazonaws.com"},
+        "Action": "s3:PutObject",
+        "Resource": ["arn:aws:s3:::tls-only-bucket/s3/source-bucket/*"],
+    })
+    s3.put_bucket_policy(Bucket="tls-only-bucket", Policy=json.dumps(policy))
+    s3.put_bucket_logging(
+        Bucket="source-bucket",
+        BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": "tls-only-bucket", "TargetPrefix": "s3/source-bucket/"}},
+    )
+    enabled = s3.get_bucket_logging(Bucket="source-bucket")["LoggingEnabled"]
+    assert enabled["TargetPrefix"] == "s3/source-bucket/"
+
+
+@mock_aws
+def test_logging_target_without_grant_is_refused():
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="source-bucket")
+    s3.create_bucket(Bucket="tls-only-bucket")
+    s3.put_bucket_policy(Bucket="tls-only-bucket", Policy=json.dumps(TLS_ONLY))
+    with pytest.raises(s3.exceptions.ClientError, match="InvalidTargetBucketForLogging"):
+        s3.put_bucket_logging(
+            Bucket="source-bucket",
+            BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": "tls-only-bucket", "TargetPrefix": "s3/source-bucket/"}},
+        )

@@ -147,12 +147,16 @@ resource "aws_s3_bucket_logging" "assets" {
   bucket        = aws_s3_bucket.assets.id
   target_bucket = aws_s3_bucket.logs.id
   target_prefix = "s3/${var.assets_bucket_name}/"
+  # S3 checks the target's policy admits the logging service when logging is set.
+  depends_on = [aws_s3_bucket_policy.this]
 }
 
 resource "aws_s3_bucket_logging" "backups" {
   bucket        = aws_s3_bucket.backups.id
   target_bucket = aws_s3_bucket.logs.id
   target_prefix = "s3/${var.backups_bucket_name}/"
+  # S3 checks the target's policy admits the logging service when logging is set.
+  depends_on = [aws_s3_bucket_policy.this]
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "assets" {
@@ -283,6 +287,25 @@ data "aws_iam_policy_document" "bucket" {
       }
     }
   }
+  # One statement per source bucket, each limited to that bucket's prefix.
+  dynamic "statement" {
+    for_each = each.key == "logs" ? { assets = aws_s3_bucket.assets.arn, backups = aws_s3_bucket.backups.arn } : {}
+    content {
+      sid       = "ServerAccessLogs${title(statement.key)}"
+      actions   = ["s3:PutObject"]
+      resources = ["${local.bucket_arns[each.key]}/s3/${local.all_buckets[statement.key]}/*"]
+      principals {
+        type        = "Service"
+        identifiers = ["logging.s3.amazonaws.com"]
+      }
+      condition {
+        test     = "ArnLike"
+        variable = "aws:SourceArn"
+        values   = [statement.value]
+      }
+    }
+  }
+
   dynamic "statement" {
     for_each = each.key == "logs" ? [1] : []
     content {
