@@ -5,8 +5,9 @@ Every problem is collected and reported at once, each naming its key path.
 
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,9 @@ def parse(text: str, source: str = DEFAULT_PATH) -> Config:
     return _build(document, source)
 
 
+MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
 class _UniqueKeyLoader(yaml.SafeLoader):
     """SafeLoader that rejects a key given twice in one mapping (PyYAML keeps the last)."""
 
@@ -69,7 +73,13 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
     seen: set[Any] = set()
     for key_node, _ in node.value:
+        if key_node.tag == MERGE_TAG:  # `<<: *anchor`; its keys may be overridden, not duplicated
+            continue
         key = loader.construct_object(key_node)
+        if not isinstance(key, Hashable):
+            raise yaml.constructor.ConstructorError(
+                None, None, "a key must be a plain value, not a list or mapping",
+                key_node.start_mark)
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r}", key_node.start_mark)
@@ -84,6 +94,10 @@ _UniqueKeyLoader.add_constructor(
 def _read_yaml(text: str, source: str) -> dict[str, Any]:
     try:
         document = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.reader.ReaderError as exc:  # a character YAML forbids: a position, not a mark
+        line = text.count("\n", 0, exc.position) + 1
+        first = str(exc).splitlines()[0]
+        raise ConfigError(source, [f"line {line}: YAML syntax error: {first}"]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -108,9 +122,13 @@ def _join(path: str, key: str) -> str:
 
 
 def _schema_problems(document: Mapping[str, Any]) -> Iterator[str]:
-    from jsonschema import Draft202012Validator
+    from jsonschema import Draft202012Validator, validators
 
-    validator = Draft202012Validator(SCHEMA)
+    # JSON Schema counts 4.0 as an integer; boto3 does not (desiredCount=4.0 fails
+    # mid-failover), so an integer here is an int.
+    strict = Draft202012Validator.TYPE_CHECKER.redefine(
+        "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool))
+    validator = validators.extend(Draft202012Validator, type_checker=strict)(SCHEMA)
     errors = sorted(validator.iter_errors(document), key=lambda e: [str(p) for p in e.path])
     for error in errors:
         path = key_path(error.absolute_path)
@@ -161,6 +179,8 @@ def _cross_field_problems(doc: Mapping[str, Any]) -> Iterator[str]:
     if len(regions) == 2 and regions["primary"] == regions["secondary"]:
         yield "regions.secondary: must differ from regions.primary"
 
+    yield from _non_finite(doc, [])
+
     unique_by = {
         "databases": ("name",), "dns": ("zone_id", "name", "type"),
         "cdn": ("distribution_id", "origin_id"), "services": ("cluster", "service"),
@@ -169,7 +189,11 @@ def _cross_field_problems(doc: Mapping[str, Any]) -> Iterator[str]:
     for section, fields in unique_by.items():
         seen: dict[tuple[str, ...], int] = {}
         for index, item in enumerate(_listing(doc.get(section))):
-            key = tuple(str(item.get(f)).rstrip(".").lower() for f in fields)
+            values = [item.get(f) for f in fields]
+            if not all(isinstance(v, str) for v in values):
+                continue  # the schema reports the missing field; two gaps are no duplicate
+            # DNS names compare without case or the root dot; SSM and ECS names are exact.
+            key = tuple(v.rstrip(".").lower() if section == "dns" else v for v in values)
             if key in seen:
                 yield (f"{section}[{index}]: duplicates {section}[{seen[key]}] "
                        f"(same {', '.join(fields)})")
@@ -186,6 +210,18 @@ def _cross_field_problems(doc: Mapping[str, Any]) -> Iterator[str]:
             if isinstance(arn, str) and arn.count(":") >= 5 and arn.split(":")[3] != region:
                 yield (f"{path}.{role}: ARN is in region {arn.split(':')[3]!r}, "
                        f"not regions.{role} {region!r}")
+
+
+def _non_finite(value: Any, path: list[Any]) -> Iterator[str]:
+    """YAML's .nan and .inf pass every JSON Schema bound (NaN compares false to all)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        yield f"{key_path(path)}: must be a finite number"
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _non_finite(item, [*path, key])
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _non_finite(item, [*path, index])
 
 
 def _sided(value: Mapping[str, str] | None) -> Sided[str] | None:
