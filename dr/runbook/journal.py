@@ -3,12 +3,19 @@
 Each record is one JSON line, flushed and fsynced before `append` returns, so that whatever
 the journal says happened survives a SIGKILL or a power cut. A step is journaled before its
 apply starts and after it ends; a resumed run trusts only `step.finished` records.
+
+Steps running side by side append from several threads: one lock keeps each record whole
+and makes the `after_append` hook see records in the order they are in the file. A record
+torn by a crash mid-write is cut off when the journal is reopened, so that what a resumed
+run appends starts on a line of its own instead of being glued to the fragment (which would
+hide it from every later replay).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -44,20 +51,42 @@ class Journal:
                  ) -> None:
         self.path = path
         self._after_append = after_append
+        self._lock = threading.RLock()
         path.parent.mkdir(parents=True, exist_ok=True)
+        _cut_torn_tail(path)
         self._file = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
 
     def append(self, event: str, **fields: Any) -> dict[str, Any]:
-        record = {"event": event, "at": iso(utcnow()), **fields}
-        self._file.write(json.dumps(record, default=str, sort_keys=True) + "\n")
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        if self._after_append:
-            self._after_append(record)
+        with self._lock:
+            record = {"event": event, "at": iso(utcnow()), **fields}
+            self._file.write(json.dumps(record, default=str, sort_keys=True) + "\n")
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            if self._after_append:
+                self._after_append(record)
         return record
 
     def close(self) -> None:
-        self._file.close()
+        with self._lock:
+            self._file.close()
+
+
+def _cut_torn_tail(path: Path) -> None:
+    """Drop an incomplete last line (a write cut short); every complete line stays."""
+    if not path.is_file():
+        return
+    with open(path, "rb+") as f:
+        size = f.seek(0, os.SEEK_END)
+        if size == 0:
+            return
+        f.seek(size - 1)
+        if f.read(1) == b"\n":
+            return
+        f.seek(0)
+        keep = f.read().rfind(b"\n") + 1
+        f.truncate(keep)
+        f.flush()
+        os.fsync(f.fileno())
 
 
 @dataclass

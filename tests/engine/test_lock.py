@@ -1,0 +1,323 @@
+"""One run at a time per app/environment (acceptance 6), for the local lock file and for
+the DynamoDB lock: a second run gets LockHeld (exit 5) naming the holder; a crashed
+holder's lock is free (local) or free once its lease ends (DynamoDB); --force-unlock with
+the holder's run id takes it over; a lost other region does not block the lock."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dr.config.model import Config
+from dr.errors import LockHeld
+from dr.runbook.context import StepContext
+from dr.runbook.lock import LocalLock
+from dr.runbook.run import Request, Result
+from tests.engine.memory_steps import (
+    PRIMARY,
+    SECONDARY,
+    WAIT,
+    Spec,
+    Trace,
+    config,
+    run,
+    runbook,
+    runner,
+)
+
+pytestmark = pytest.mark.usefixtures("registered")
+
+TABLE = "dr-locks"
+CRASH_SCRIPT = Path(__file__).with_name("crash_runbook.py")
+FAILOVER = Request(command="failover", to="secondary")
+
+
+class Holder:
+    """A run in a thread whose only step holds the run (and so its lock) until released."""
+
+    def __init__(self, tmp_path: Path, cfg: Config,
+                 inspect: Any = None) -> None:
+        self.holding = threading.Event()
+        self.release = threading.Event()
+        self.run_id: str | None = None
+        self.result: Result | None = None
+        self.error: BaseException | None = None
+        self.seen: Any = None
+
+        def hold(ctx: StepContext) -> None:
+            self.run_id = ctx.run.run_id
+            if inspect:
+                self.seen = inspect()
+            self.holding.set()
+            if not self.release.wait(WAIT):
+                raise AssertionError("the holder was never released")
+
+        book = runbook([Spec("hold", Trace(), apply=hold)])
+        self._runner = runner(tmp_path, book, cfg=cfg)
+        self._thread = threading.Thread(target=self._run, name="holder")
+
+    def _run(self) -> None:
+        try:
+            self.result = self._runner.run(FAILOVER)
+        except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+            self.error = exc
+            self.holding.set()
+
+    def __enter__(self) -> Holder:
+        self._thread.start()
+        assert self.holding.wait(WAIT), "the holder never started its step"
+        assert self.error is None, self.error
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release.set()
+        self._thread.join(WAIT)
+        assert not self._thread.is_alive()
+
+    def finished(self) -> Result:
+        self.__exit__()
+        assert self.error is None, self.error
+        assert self.result is not None
+        return self.result
+
+
+def second_run(tmp_path: Path, cfg: Config, request: Request = FAILOVER
+               ) -> tuple[Trace, Result | LockHeld]:
+    trace = Trace()
+    try:
+        return trace, run(tmp_path, [Spec("second", trace)], request, cfg=cfg)
+    except LockHeld as exc:
+        return trace, exc
+
+
+def assert_refused(outcome: Result | LockHeld, trace: Trace, holder: str | None) -> LockHeld:
+    assert isinstance(outcome, LockHeld), outcome
+    assert outcome.exit_code == 5
+    assert holder and outcome.holder == holder
+    assert holder in str(outcome)
+    assert f"--force-unlock {holder}" in (outcome.hint or "")
+    assert trace.events == [], "the refused run ran a step"
+    return outcome
+
+
+# Local lock -------------------------------------------------------------------------------
+
+def test_local_second_concurrent_run_is_refused_naming_the_holder(tmp_path: Path) -> None:
+    cfg = config(tmp_path)
+    with Holder(tmp_path, cfg) as holder:
+        trace, outcome = second_run(tmp_path, cfg)
+    assert_refused(outcome, trace, holder.run_id)
+    assert holder.finished().outcome == "succeeded"
+    # The refused run left nothing behind: no journal, no report.
+    runs = sorted(p.name for p in (tmp_path / ".dr" / "runs").iterdir())
+    assert runs == [holder.run_id]
+
+
+def test_local_lock_is_free_again_after_the_holder_finishes(tmp_path: Path) -> None:
+    cfg = config(tmp_path)
+    with Holder(tmp_path, cfg) as holder:
+        pass
+    assert holder.finished().outcome == "succeeded"
+    trace, outcome = second_run(tmp_path, cfg)
+    assert isinstance(outcome, Result) and outcome.outcome == "succeeded"
+
+
+def test_local_lock_is_per_app_and_environment(tmp_path: Path) -> None:
+    with Holder(tmp_path, config(tmp_path, app="engine")):
+        trace, outcome = second_run(tmp_path, config(tmp_path, app="other-app"))
+    assert isinstance(outcome, Result) and outcome.outcome == "succeeded"
+
+
+def crash_script(work: Path, *args: str) -> tuple[int, dict[str, Any]]:
+    done = subprocess.run([sys.executable, str(CRASH_SCRIPT), str(work), *args],
+                          capture_output=True, text=True, timeout=60)
+    lines = done.stdout.strip().splitlines()
+    try:
+        return done.returncode, json.loads(lines[-1])
+    except (IndexError, json.JSONDecodeError):
+        return done.returncode, {"stdout": done.stdout[-2000:], "stderr": done.stderr[-2000:]}
+
+
+def test_local_second_run_in_another_process_exits_5_naming_the_holder(tmp_path: Path
+                                                                      ) -> None:
+    # The holder runs here, under crash_runbook.py's app/environment and state directory.
+    cfg = config(tmp_path, app="crash")
+    with Holder(tmp_path, cfg) as holder:
+        code, answer = crash_script(tmp_path)
+    assert code == 5, answer
+    assert answer["holder"] == holder.run_id and holder.run_id in answer["error"]
+    assert holder.finished().outcome == "succeeded"
+    assert not (tmp_path / "state.json").exists(), "the refused process ran a step"
+
+
+def test_local_lock_of_a_killed_run_is_free_for_the_next_run(tmp_path: Path) -> None:
+    code, _ = crash_script(tmp_path, "--kill-at", "5")  # killed mid-run, holding the lock
+    assert code < 0
+    [killed] = [p.name for p in (tmp_path / ".dr" / "runs").iterdir()]
+    lock_file = tmp_path / ".dr" / "locks" / "crash__test.lock"
+    assert json.loads(lock_file.read_text())["run_id"] == killed
+
+    code, answer = crash_script(tmp_path)
+
+    assert code == 0 and answer["outcome"] == "succeeded", answer
+    assert answer["run_id"] != killed
+
+
+def test_local_force_unlock_with_the_holder_run_id_takes_the_lock(tmp_path: Path) -> None:
+    cfg = config(tmp_path)
+    # A holder that is stuck (alive, but will never finish): the lock file stays locked.
+    stuck = LocalLock(tmp_path / ".dr" / "locks", cfg.lock_key, "stuck-run", None)
+    stuck.acquire()
+    try:
+        trace, outcome = second_run(tmp_path, cfg)
+        assert_refused(outcome, trace, "stuck-run")
+        trace, outcome = second_run(tmp_path, cfg, Request(
+            command="failover", to="secondary", force_unlock="another-run"))
+        assert_refused(outcome, trace, "stuck-run")
+
+        trace, outcome = second_run(tmp_path, cfg, Request(
+            command="failover", to="secondary", force_unlock="stuck-run"))
+
+        assert isinstance(outcome, Result) and outcome.outcome == "succeeded"
+        assert trace.keys("start") == ["second"]
+    finally:
+        stuck.release()
+
+
+# DynamoDB lock ----------------------------------------------------------------------------
+
+LOCK_ID = {"LockID": {"S": "dr/engine/test"}}
+
+
+@pytest.fixture
+def dynamo(aws: Any) -> Iterator[dict[str, Any]]:
+    clients = {region: aws.client("dynamodb", region) for region in (PRIMARY, SECONDARY)}
+    for client in clients.values():
+        client.create_table(TableName=TABLE, BillingMode="PAY_PER_REQUEST",
+                            KeySchema=[{"AttributeName": "LockID", "KeyType": "HASH"}],
+                            AttributeDefinitions=[{"AttributeName": "LockID",
+                                                   "AttributeType": "S"}])
+    yield clients
+
+
+def lock_item(clients: dict[str, Any], region: str) -> dict[str, Any] | None:
+    return clients[region].get_item(TableName=TABLE, Key=LOCK_ID,
+                                    ConsistentRead=True).get("Item")
+
+
+def plant(clients: dict[str, Any], holder: str, expires_in: int) -> None:
+    """The lock item a run left behind when it died without releasing it."""
+    for client in clients.values():
+        client.put_item(TableName=TABLE, Item={
+            **LOCK_ID, "holder": {"S": holder},
+            "expires_at": {"N": str(int(time.time()) + expires_in)},
+            "host": {"S": "dead-host"}, "pid": {"N": "4242"}})
+
+
+def test_dynamodb_second_concurrent_run_is_refused_naming_the_holder(
+        tmp_path: Path, dynamo: dict[str, Any]) -> None:
+    cfg = config(tmp_path, lock_table=TABLE)
+    with Holder(tmp_path, cfg, inspect=lambda: {
+            r: lock_item(dynamo, r) for r in (PRIMARY, SECONDARY)}) as holder:
+        trace, outcome = second_run(tmp_path, cfg)
+    refused = assert_refused(outcome, trace, holder.run_id)
+    assert f"DynamoDB {TABLE} in {SECONDARY}" in str(refused)
+    # While it ran, the holder held the lock in both regions, naming itself, with a lease.
+    for region in (PRIMARY, SECONDARY):
+        item = holder.seen[region]
+        assert item["holder"]["S"] == holder.run_id
+        assert int(item["expires_at"]["N"]) > time.time()
+    assert holder.finished().outcome == "succeeded"
+    # Released in both regions when the run ended.
+    assert lock_item(dynamo, PRIMARY) is None and lock_item(dynamo, SECONDARY) is None
+
+
+def test_dynamodb_lock_is_free_again_after_the_holder_finishes(
+        tmp_path: Path, dynamo: dict[str, Any]) -> None:
+    cfg = config(tmp_path, lock_table=TABLE)
+    with Holder(tmp_path, cfg) as holder:
+        pass
+    assert holder.finished().outcome == "succeeded"
+    trace, outcome = second_run(tmp_path, cfg)
+    assert isinstance(outcome, Result) and outcome.outcome == "succeeded"
+
+
+def test_dynamodb_lock_of_a_dead_run_blocks_until_its_lease_ends(
+        tmp_path: Path, dynamo: dict[str, Any]) -> None:
+    cfg = config(tmp_path, lock_table=TABLE)
+    plant(dynamo, "dead-run", expires_in=600)
+
+    trace, outcome = second_run(tmp_path, cfg)
+
+    refused = assert_refused(outcome, trace, "dead-run")
+    assert "lease ends in" in str(refused)
+    assert lock_item(dynamo, SECONDARY)["holder"]["S"] == "dead-run"
+
+
+def test_dynamodb_expired_lease_is_taken_over(tmp_path: Path,
+                                              dynamo: dict[str, Any]) -> None:
+    cfg = config(tmp_path, lock_table=TABLE)
+    plant(dynamo, "dead-run", expires_in=-5)
+    seen: dict[str, Any] = {}
+
+    def look(ctx: StepContext) -> None:
+        seen.update({r: lock_item(dynamo, r) for r in (PRIMARY, SECONDARY)})
+
+    result = run(tmp_path, [Spec("second", Trace(), apply=look)], cfg=cfg)
+
+    assert result.outcome == "succeeded"
+    assert {r: i["holder"]["S"] for r, i in seen.items()} == {
+        PRIMARY: result.report["run_id"], SECONDARY: result.report["run_id"]}
+    assert lock_item(dynamo, PRIMARY) is None and lock_item(dynamo, SECONDARY) is None
+
+
+def test_dynamodb_force_unlock_with_the_holder_run_id_takes_the_lock(
+        tmp_path: Path, dynamo: dict[str, Any]) -> None:
+    cfg = config(tmp_path, lock_table=TABLE)
+    plant(dynamo, "dead-run", expires_in=600)
+
+    trace, outcome = second_run(tmp_path, cfg, Request(
+        command="failover", to="secondary", force_unlock="another-run"))
+    assert_refused(outcome, trace, "dead-run")
+
+    trace, outcome = second_run(tmp_path, cfg, Request(
+        command="failover", to="secondary", force_unlock="dead-run"))
+
+    assert isinstance(outcome, Result) and outcome.outcome == "succeeded"
+    assert trace.keys("start") == ["second"]
+
+
+def test_dynamodb_lost_other_region_does_not_block_the_lock(
+        tmp_path: Path, dynamo: dict[str, Any], regionfront: Any) -> None:
+    cfg = config(tmp_path, lock_table=TABLE)
+    regionfront.outage(PRIMARY)
+    seen: dict[str, Any] = {}
+
+    def look(ctx: StepContext) -> None:
+        seen.update({r: lock_item(dynamo, r) for r in (PRIMARY, SECONDARY)})
+
+    result = run(tmp_path, [Spec("second", Trace(), apply=look)], cfg=cfg)
+
+    assert result.outcome == "succeeded" and result.exit_code == 0
+    # Locked in the destination region; the lost region was skipped, not waited on.
+    assert seen[SECONDARY]["holder"]["S"] == result.report["run_id"]
+    assert seen[PRIMARY] is None
+    assert lock_item(dynamo, SECONDARY) is None
+
+
+def test_dynamodb_lost_other_region_still_refuses_a_second_run(
+        tmp_path: Path, dynamo: dict[str, Any], regionfront: Any) -> None:
+    cfg = config(tmp_path, lock_table=TABLE)
+    regionfront.outage(PRIMARY)
+    with Holder(tmp_path, cfg) as holder:
+        trace, outcome = second_run(tmp_path, cfg)
+    assert_refused(outcome, trace, holder.run_id)
+    assert holder.finished().outcome == "succeeded"
