@@ -45,10 +45,6 @@ data "aws_acm_certificate" "this" {
   most_recent = true
 }
 
-data "aws_secretsmanager_secret" "app" {
-  name = "${local.name}/app"
-}
-
 module "kms" {
   source = "../modules/kms-key"
 
@@ -113,7 +109,8 @@ module "compute" {
   kms_key_arn           = module.kms.key_arn
   parameter_path        = local.parameter_path
   secrets = merge(
-    { DATABASE_CREDENTIALS = data.aws_secretsmanager_secret.app.arn },
+    # By name: ECS resolves it to the replica the primary stack keeps in this region.
+    { DATABASE_CREDENTIALS = "${local.name}/app" },
     var.cache_enabled && var.cache_global_replication_group_id == null ? { REDIS_AUTH = module.cache[0].auth_secret_arn } : {},
   )
   task_cpu            = var.task_cpu

@@ -1,10 +1,17 @@
 data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
 
 locals {
   tags           = merge(var.tags, { Module = "compute" })
   name           = var.name_prefix
   container_name = "app"
-  secret_arns    = values(var.secrets)
+  # A secret given by name is matched with the six-character suffix Secrets
+  # Manager appends to every secret ARN.
+  secret_arns = [
+    for s in values(var.secrets) : startswith(s, "arn:") ? s :
+    "arn:${data.aws_partition.current.partition}:secretsmanager:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:secret:${s}-??????"
+  ]
 }
 
 resource "aws_ecr_repository" "app" {

@@ -90,13 +90,13 @@ variable "kms_key_arn" {
 }
 
 variable "secrets" {
-  description = "Environment variable name => Secrets Manager secret ARN injected into the app container."
+  description = "Environment variable name => Secrets Manager secret (ARN, or name of a secret in this region) injected into the app container."
   type        = map(string)
   default     = {}
 
   validation {
-    condition     = alltrue([for arn in values(var.secrets) : can(regex("^arn:aws[a-z-]*:secretsmanager:", arn))])
-    error_message = "Every secrets value must be a Secrets Manager secret ARN."
+    condition     = alltrue([for s in values(var.secrets) : can(regex("^arn:aws[a-z-]*:secretsmanager:", s)) || can(regex("^[a-zA-Z0-9/_+=.@-]{1,512}$", s))])
+    error_message = "Every secrets value must be a Secrets Manager secret ARN or name."
   }
 }
 

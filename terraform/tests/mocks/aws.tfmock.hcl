@@ -26,11 +26,6 @@ mock_data "aws_acm_certificate" {
   }
 }
 
-mock_data "aws_secretsmanager_secret" {
-  defaults = {
-    arn = "arn:aws:secretsmanager:us-west-2:123456789012:secret:timeline/app-AbCdEf"
-  }
-}
 
 mock_data "aws_route53_zone" {
   defaults = {
