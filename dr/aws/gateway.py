@@ -12,6 +12,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import structlog
@@ -32,8 +33,9 @@ def is_mutating(operation: str) -> bool:
 
 @dataclass(frozen=True)
 class Timeouts:
-    """Client timeouts. A region the run moves away from gets short ones and few attempts:
-    in an outage its endpoints hang, and waiting on them would spend the RTO budget."""
+    """Client timeouts. A region the run moves away from gets short ones, and a call there
+    that gets no answer at all is not retried: in an outage its endpoints hang, and waiting
+    on them would spend the RTO budget. Throttling, 5xx and resets are retried everywhere."""
 
     connect: float
     read: float
@@ -41,7 +43,7 @@ class Timeouts:
 
 
 PATIENT = Timeouts(connect=5, read=30, attempts=6)
-IMPATIENT = Timeouts(connect=2, read=3, attempts=2)
+IMPATIENT = Timeouts(connect=2, read=3, attempts=6)
 
 
 @dataclass(frozen=True)
@@ -61,10 +63,22 @@ class Intention:
 SessionFactory = Callable[[], Any]
 
 
-def default_session_factory() -> Any:
-    import boto3
+@cache
+def _shared_loader() -> Any:
+    import botocore.loaders
 
-    return boto3.session.Session()
+    return botocore.loaders.create_loader()
+
+
+def default_session_factory() -> Any:
+    """A boto3 session with the process's shared model loader: parsing a service model
+    (ec2's is large) costs about a second, and a process may run several runs."""
+    import boto3
+    import botocore.session
+
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _shared_loader())
+    return boto3.session.Session(botocore_session=core)
 
 
 @dataclass

@@ -259,7 +259,9 @@ aws rds describe-db-instances --region {region} --db-instance-identifier {identi
         points = ctx.aws.client("cloudwatch", self.region).get_metric_statistics(
             Namespace="AWS/RDS", MetricName="ReplicaLag",
             Dimensions=[{"Name": "DBInstanceIdentifier", "Value": self.identifier}],
-            StartTime=now - LAG_WINDOW, EndTime=now, Period=60, Statistics=["Maximum"],
+            # The end reaches past now so that the current, partial minute is included.
+            StartTime=now - LAG_WINDOW, EndTime=now + timedelta(minutes=1), Period=60,
+            Statistics=["Maximum"],
         )["Datapoints"]
         values = [p["Maximum"] for p in points if p.get("Maximum", -1) >= 0]
         return float(max(values)) if values else None

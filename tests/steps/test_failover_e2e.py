@@ -37,8 +37,8 @@ def mutating_calls(report: dict[str, Any]) -> list[str]:
             if is_mutating(op.split(":", 1)[1])]
 
 
-def snapshot(world: World) -> dict[str, Any]:
-    cfg, aws = world.config, world.aws
+def snapshot(world: World, config: dict[str, Any] | None = None) -> dict[str, Any]:
+    cfg, aws = config or world.config, world.aws
     regions = cfg["regions"]
     return {
         "dbs": [end_state.database(aws, regions["secondary"], d["secondary"]).get(

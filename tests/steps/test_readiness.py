@@ -1,0 +1,88 @@
+"""Readiness failures: each exits 3, names the resource, and changes nothing."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+
+from dr.cli.main import main
+from tests.steps.conftest import World
+from tests.steps.test_failover_e2e import snapshot
+
+
+def replica_missing(world: World) -> str:
+    world.config["databases"][1]["secondary"] = "timeline-nope-dr"
+    return "timeline-nope-dr"
+
+
+def lag_above_target(world: World) -> str:
+    db = world.config["databases"][0]["secondary"]
+    world.aws.client("cloudwatch", world.config["regions"]["secondary"]).put_metric_data(
+        Namespace="AWS/RDS", MetricData=[{
+            "MetricName": "ReplicaLag", "Value": 240.0, "Unit": "Seconds",
+            "Timestamp": datetime.now(UTC),
+            "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": db}]}])
+    return "replica lag 240 s is above the RPO target"
+
+
+def zone_unknown(world: World) -> str:
+    world.config["dns"][0]["zone_id"] = "ZUNKNOWN123"
+    return "ZUNKNOWN123"
+
+
+def distribution_unknown(world: World) -> str:
+    world.config["cdn"][0]["distribution_id"] = "ENOSUCHDIST"
+    return "ENOSUCHDIST"
+
+
+def origin_unknown(world: World) -> str:
+    world.config["cdn"][1]["origin_id"] = "api-v2"
+    return "api-v2"
+
+
+def service_missing(world: World) -> str:
+    world.aws.client("ecs", world.config["regions"]["secondary"]).delete_service(
+        cluster="timeline", service="worker2", force=True)
+    return "timeline/worker2"
+
+
+def health_failing(world: World) -> str:
+    world.health["secondary"].stop()
+    return world.health["secondary"].url
+
+
+CASES: dict[str, Callable[[World], str]] = {
+    "replica-missing": replica_missing, "replica-lag": lag_above_target,
+    "zone-unknown": zone_unknown, "distribution-unknown": distribution_unknown,
+    "origin-unknown": origin_unknown, "service-missing": service_missing,
+    "recovery-health-failing": health_failing,
+}
+
+
+@pytest.mark.parametrize("break_it", CASES.values(), ids=CASES.keys())
+def test_not_ready_exits_3_names_the_resource_and_changes_nothing(
+        world: World, break_it: Callable[[World], str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    original = copy.deepcopy(world.config)
+    before = snapshot(world)
+    named = break_it(world)
+    world.write()
+    code = main(["failover", "--to", "secondary", "--yes", "--config", str(world.path)])
+    out = capsys.readouterr()
+    assert code == 3, out.out + out.err
+    assert named in out.out
+    assert "NOT READY" in out.out
+    assert snapshot(world, original) == before
+
+
+def test_accept_data_loss_lets_lag_above_target_through(
+        world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    lag_above_target(world)
+    code = main(["failover", "--to", "secondary", "--yes", "--accept-data-loss",
+                 "--config", str(world.path)])
+    out = capsys.readouterr().out
+    assert code == 4, out
+    assert "RPO 240.0s" in out
