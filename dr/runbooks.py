@@ -96,8 +96,9 @@ def active_role(config: Config, gateway: Gateway) -> Role:
                     DBInstanceIdentifier=db.side(role))["DBInstances"][0]
             except Exception:  # noqa: BLE001 - a missing or unreachable side is no vote
                 continue
-            groups = [g["VpcSecurityGroupId"] for g in instance.get("VpcSecurityGroups", [])]
-            fenced = bool(groups) and _is_fence(aws, region, groups)
+            tags = aws.client("rds", region).list_tags_for_resource(
+                ResourceName=instance["DBInstanceArn"])["TagList"]
+            fenced = any(t["Key"] == rds.FENCE_TAG for t in tags)
             if rds.source_of(instance) is None and not fenced:
                 votes.add(role)
     if len(votes) != 1:
@@ -105,12 +106,6 @@ def active_role(config: Config, gateway: Gateway) -> Role:
                          f"(writable, unfenced sides: {sorted(votes) or 'none'})",
                          hint="reprotect runs after a failover has completed")
     return votes.pop()
-
-
-def _is_fence(aws: object, region: str, groups: list[str]) -> bool:
-    found = aws.client("ec2", region).describe_security_groups(  # type: ignore[attr-defined]
-        GroupIds=groups)["SecurityGroups"]
-    return all(g["GroupName"] == rds.FENCE_GROUP for g in found)
 
 
 def phases(config: Config, request: Request, gateway: Gateway) -> list[tuple[str, Runbook]]:
