@@ -44,3 +44,39 @@ def run_summary(report: dict[str, Any], paths: list[Any]) -> None:
         click.echo(f"follow-up: {follow_up}")
     if paths:
         click.echo(f"report: {paths[0]}")
+
+
+def status_table(state: dict[str, Any]) -> None:
+    regions = state["regions"]
+    click.echo(f"{state['app']}/{state['environment']}: active {state['active']}  "
+               f"(primary {regions['primary']}, secondary {regions['secondary']})")
+    for region, reason in state["unreachable_regions"].items():
+        click.echo(f"  UNREACHABLE {region}: {reason}")
+
+    def cell(value: dict[str, Any], *keys: str) -> str:
+        if "error" in value:
+            return f"error: {value['error']}"
+        return " ".join(f"{value.get(k)}" for k in keys if value.get(k) is not None)
+
+    rows: list[tuple[str, str, str]] = []
+    for db in state["databases"]:
+        rows.append((f"db {db['name']}", cell(db["primary"], "role", "status"),
+                     cell(db["secondary"], "role", "status", "replica_lag_seconds")))
+    for svc in state["services"]:
+        rows.append((f"ecs {svc['service']}", cell(svc["primary"], "desired", "running"),
+                     cell(svc["secondary"], "desired", "running")))
+    for param in state["parameters"]:
+        rows.append((f"ssm {param['name']}", cell(param["primary"], "points_to"),
+                     cell(param["secondary"], "points_to")))
+    for check in state["health"]:
+        rows.append((f"health {check['name']}", str(check["primary"]["answer"]),
+                     str(check["secondary"]["answer"])))
+    width = max((len(r[0]) for r in rows), default=10)
+    click.echo(f"  {'':<{width}}  {'primary':<28}  secondary")
+    for name, primary, secondary in rows:
+        click.echo(f"  {name:<{width}}  {primary:<28}  {secondary}")
+    for record in state["dns"]:
+        click.echo(f"  dns {record['name']} -> {cell(record, 'value', 'points_to')}")
+    for cdn in state["cdn"]:
+        click.echo(f"  cdn {cdn['distribution_id']}/{cdn['origin_id']} -> "
+                   f"{cell(cdn, 'domain', 'points_to', 'status')}")
