@@ -1,0 +1,266 @@
+"""The IAM policy against what dr really sends: real runs against the emulator, every AWS
+operation recorded at botocore's `before-call` (so nothing the gateway or the lock sends past
+the steps' own bookkeeping is missed).
+
+- every operation a run sends is an action of the policy for that runbook and config (and of
+  the checked-in policy);
+- every action of the policy is sent by some run here, or is in JUSTIFIED with the reason.
+
+Runs: failover, `dr reprotect` (finding the active side), failback, with a heartbeat database
+whose DSN is a Secrets Manager secret; and a failover under the DynamoDB lock (first refused
+by a dead run's lock, then forcing it, long enough to renew its lease), after which every
+step that can roll back is rolled back.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import yaml
+
+from dr import config as dr_config
+from dr import iam, runbooks
+from dr.aws.gateway import CallLog, Gateway
+from dr.config.model import Config
+from dr.errors import LockHeld
+from dr.lab.emulator import Emulator
+from dr.lab.estate import Shape, provision
+from dr.lab.postgres import PostgresPair
+from dr.runbook.context import RunInfo, StepContext
+from dr.runbook.run import Request, Result, Runner
+from dr.runbook.waiting import PollPolicy, RtoBudget, Waiter
+from dr.steps import sns
+from tests.support.lab_aws import LabAws
+
+PRIMARY, SECONDARY = "us-east-1", "us-west-2"
+# botocore service name -> IAM service prefix, for the services dr calls.
+IAM_PREFIX = {"rds": "rds", "ec2": "ec2", "route53": "route53", "cloudfront": "cloudfront",
+              "ecs": "ecs", "ssm": "ssm", "cloudwatch": "cloudwatch", "sns": "sns",
+              "dynamodb": "dynamodb", "secretsmanager": "secretsmanager"}
+FAST = PollPolicy(floor=0.05, cap=0.2)
+
+# Actions in the policy that no operation sends, each with why it is there anyway.
+JUSTIFIED = {
+    "ec2:CreateTags": "authorizes the TagSpecifications of ec2:CreateSecurityGroup (the fence "
+                      "group is tagged on creation); IAM checks it, no CreateTags call is sent",
+}
+
+
+class Recorder:
+    """A session factory whose sessions note every operation their clients send."""
+
+    def __init__(self) -> None:
+        self.sent: set[str] = set()
+        self._lock = threading.Lock()
+
+    def _note(self, model: Any, **_: Any) -> None:
+        service = model.service_model.service_name
+        with self._lock:
+            self.sent.add(f"{IAM_PREFIX.get(service, '?' + service)}:{model.name}")
+
+    def session(self) -> Any:
+        session = boto3.session.Session()
+        session.events.register("before-call", self._note)
+        return session
+
+    def take(self) -> set[str]:
+        with self._lock:
+            taken, self.sent = self.sent, set()
+        return taken
+
+
+@dataclass
+class Scenario:
+    config: Config
+    runbook: str
+    sent: set[str]
+    counted: set[str]  # what the steps' own call logs counted, as IAM actions
+
+
+@contextmanager
+def health_endpoint() -> Iterator[str]:
+    """An HTTP health URL that answers 200."""
+
+    class Ok(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the http.server interface
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Ok)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/health"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def estate(tmp_path: Path, app: str, *, heartbeat_dsn: str | None = None,
+           edit: Callable[[dict[str, Any]], None] | None = None, **kwargs: Any) -> Config:
+    session = boto3.session.Session()
+    built = provision(session, primary=PRIMARY, secondary=SECONDARY, shape=Shape(), app=app,
+                      **kwargs)
+    for db in built.config["databases"]:
+        # moto gives a cross-region replica its source's security group, an id that does
+        # not exist in the replica's region; on AWS it has one of its own region's groups.
+        ec2 = session.client("ec2", region_name=SECONDARY)
+        default = ec2.describe_security_groups(GroupNames=["default"])["SecurityGroups"][0]
+        session.client("rds", region_name=SECONDARY).modify_db_instance(
+            DBInstanceIdentifier=db["secondary"], VpcSecurityGroupIds=[default["GroupId"]],
+            ApplyImmediately=True)
+        if heartbeat_dsn is not None:
+            db["heartbeat"] = {"table": "dr_heartbeat", "secret": {
+                role: session.client("secretsmanager", region_name=region).create_secret(
+                    Name=f"{app}-{db['name']}-heartbeat",
+                    SecretString=heartbeat_dsn)["ARN"]
+                for role, region in (("primary", PRIMARY), ("secondary", SECONDARY))}}
+    if edit:
+        edit(built.config)
+    path = tmp_path / f"{app}.yaml"
+    path.write_text(yaml.safe_dump(built.config, sort_keys=False))
+    return dr_config.load(path)
+
+
+def run(config: Config, recorder: Recorder, tmp_path: Path, runbook: str, command: str,
+        to: str, **request: Any) -> Scenario:
+    runner = Runner(config, planner=runbooks.phases, notifier=sns.publish,
+                    session_factory=recorder.session, poll=FAST, state_dir=tmp_path / ".dr")
+    result = runner.run(Request(command=command, to=to, **request))  # type: ignore[arg-type]
+    assert result.outcome == "succeeded", json.dumps(result.report, indent=1, default=str)
+    return Scenario(config, runbook, recorder.take(), counted(result))
+
+
+def counted(result: Result) -> set[str]:
+    return {f"{IAM_PREFIX[op.split(':')[0]]}:{op.split(':')[1]}"
+            for step in result.report["steps"] for op in step["detail"].get("aws_calls", {})}
+
+
+def roll_back_everything(config: Config, recorder: Recorder) -> set[str]:
+    """Every step of the failover that can roll back, rolled back in reverse order, as the
+    engine would after a failure further on."""
+    gateway = Gateway(dry_run=False, patient_regions=frozenset({PRIMARY, SECONDARY}),
+                      session_factory=recorder.session)
+    book = runbooks.failover(config, "secondary")
+    info = RunInfo(run_id="2026-01-01T00-00-00Z-0000", command="failover",
+                   incident_start=None, accept_data_loss=False, dry_run=False)
+    waiter = Waiter(FAST, RtoBudget(time.time(), config.targets.rto_seconds), dry_run=False)
+    rolled = set()
+    for node in reversed(book.order()):
+        if node.step.can_roll_back():
+            deadline = time.monotonic() + 60
+            node.step.rollback(StepContext(
+                config=config, direction=node.step.direction, run=info,
+                aws=gateway.for_step(deadline, CallLog()), waiter=waiter, step_id=node.id,
+                deadline=deadline))
+            rolled.add(node.step.name)
+    assert rolled == {"rds.fence-primary", "ecs.scale-up", "ecs.scale-down",
+                      "ssm.put-parameter"}
+    return recorder.take()
+
+
+def slow_enough_to_renew_the_lease(config: dict[str, Any]) -> None:
+    """The shortest lease dr.yaml allows, renewed every third of it, and health checks
+    that take longer than that to pass."""
+    config["lock"]["lease_seconds"] = 10
+    config["health"][0].update(consecutive=12, interval_seconds=0.5)
+
+
+def hold_the_lock(config: Config, holder: str) -> None:
+    """The lock item of a run that died holding it, in the destination region."""
+    assert config.lock is not None
+    boto3.client("dynamodb", region_name=SECONDARY).put_item(
+        TableName=config.lock.dynamodb_table,
+        Item={"LockID": {"S": f"dr/{config.lock_key}"}, "holder": {"S": holder},
+              "expires_at": {"N": str(int(time.time()) + 3600)}})
+
+
+def all_scenarios(tmp_path: Path, emulator: Emulator) -> dict[str, Scenario]:
+    recorder = Recorder()
+    found: dict[str, Scenario] = {}
+    with PostgresPair(wan_delay=0) as pair:
+        standby = pair.standby
+        secret = json.dumps({"host": "127.0.0.1", "port": standby.port,
+                             "username": "postgres", "password": "unused",
+                             "dbname": "postgres"})
+        config = estate(tmp_path, "timeline", heartbeat_dsn=secret)
+        found["failover"] = run(config, recorder, tmp_path, "failover", "failover",
+                                "secondary")
+        found["reprotect"] = run(config, recorder, tmp_path, "reprotect", "reprotect",
+                                 "secondary")
+        found["failback"] = run(config, recorder, tmp_path, "failback", "failover", "primary")
+    emulator.reset()  # two estates would share the lab's fixed names
+    with health_endpoint() as url:
+        locked = estate(tmp_path, "locked", lock_table="dr-locks", health={"api": (url, url)},
+                        edit=slow_enough_to_renew_the_lease)
+        hold_the_lock(locked, "2026-01-01T00-00-00Z-dead")
+        with pytest.raises(LockHeld):
+            run(locked, recorder, tmp_path, "failover", "failover", "secondary")
+        found["locked failover"] = run(locked, recorder, tmp_path, "failover", "failover",
+                                       "secondary", force_unlock="2026-01-01T00-00-00Z-dead")
+    found["rollbacks"] = Scenario(locked, "failover", roll_back_everything(locked, recorder),
+                                  set())
+    return found
+
+
+_RECORDED: dict[str, dict[str, Scenario] | BaseException] = {}
+
+
+@pytest.fixture
+def recorded(aws: LabAws, emulator: Emulator, tmp_path_factory: pytest.TempPathFactory
+             ) -> dict[str, Scenario]:
+    # The runs take seconds; every test here reads the same record of them (or failure).
+    if "runs" not in _RECORDED:
+        try:
+            _RECORDED["runs"] = all_scenarios(tmp_path_factory.mktemp("runs"), emulator)
+        except Exception as exc:
+            _RECORDED["runs"] = exc
+            raise
+    runs = _RECORDED["runs"]
+    if isinstance(runs, BaseException):
+        raise runs
+    return runs
+
+
+SCENARIOS = ["failover", "reprotect", "failback", "locked failover", "rollbacks"]
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_every_operation_sent_is_allowed_by_the_policy(recorded: dict[str, Scenario],
+                                                       name: str) -> None:
+    scenario = recorded[name]
+    assert scenario.sent, "nothing recorded"
+    narrowed = iam.actions(iam.policy(scenario.config, scenario.runbook))
+    assert not scenario.sent - narrowed, (
+        f"sent but not in `dr iam-policy --config ... --runbook {scenario.runbook}`: "
+        f"{sorted(scenario.sent - narrowed)}")
+    assert not scenario.sent - iam.actions(iam.policy()), "not in the checked-in policy"
+
+
+def test_the_recorder_sees_at_least_what_the_steps_count(recorded: dict[str, Scenario]) -> None:
+    for name, scenario in recorded.items():
+        assert scenario.counted <= scenario.sent, name
+        assert not {op for op in scenario.sent if op.startswith("?")}, name
+
+
+def test_every_action_in_the_policy_is_sent_or_justified(
+        recorded: dict[str, Scenario]) -> None:
+    sent = set().union(*(s.sent for s in recorded.values()))
+    allowed = iam.actions(iam.policy())
+    never_sent = allowed - sent - set(JUSTIFIED)
+    assert not never_sent, f"in the policy but no run sends it: {sorted(never_sent)}"
+    assert set(JUSTIFIED) <= allowed, "a justification for an action the policy lacks"
+    assert not set(JUSTIFIED) & sent, "sent after all: drop its justification"
