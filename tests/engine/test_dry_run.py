@@ -185,3 +185,29 @@ def test_gateway_without_dry_run_sends_the_same_call(aws: Any) -> None:
 ])
 def test_is_mutating(operation: str, mutating: bool) -> None:
     assert is_mutating(operation) is mutating
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "engine bug: in `dr drill --dry-run` rds.create-replica (reprotect phase) sees the old "
+    "primary that the dry run's retire step only intended to rename, and fails: outcome "
+    "failed (exit 1) instead of planned"))
+def test_drill_dry_run_sends_no_mutating_call_and_is_planned(
+        aws: Any, tmp_path: Path, estate: tuple[drconfig.Config, dict[str, Any]]) -> None:
+    cfg, raw = estate
+    before = snapshot(aws, raw)
+    sent = Sent()
+    runner = Runner(cfg, planner=runbooks.phases, notifier=sns.publish,
+                    session_factory=sent.session, state_dir=tmp_path / ".dr")
+
+    result = runner.run(Request(command="drill", to="secondary", dry_run=True))
+
+    assert [op for op in sent.operations if is_mutating(op)] == []
+    assert snapshot(aws, raw) == before
+    assert result.outcome == "planned" and result.exit_code == 0, [
+        (s["id"], s["error"]) for s in result.report["steps"] if s["error"]]
+    creates = [s for s in result.report["steps"] if s["type"] == "rds.create-replica"
+               and s["id"].startswith("reprotect/")]
+    assert len(creates) == len(raw["databases"])
+    for step in creates:
+        assert "CreateDBInstanceReadReplica" in {
+            i["operation"] for i in step["detail"]["intentions"]}
