@@ -321,3 +321,54 @@ def test_dynamodb_lost_other_region_still_refuses_a_second_run(
         trace, outcome = second_run(tmp_path, cfg)
     assert_refused(outcome, trace, holder.run_id)
     assert holder.finished().outcome == "succeeded"
+
+
+class Crash(BaseException):
+    """Stands in for a SIGKILL: nothing in the engine catches it, no run.finished is
+    journaled."""
+
+
+def test_dynamodb_resume_of_a_crashed_run_takes_its_own_lock_back(
+        tmp_path: Path, dynamo: dict[str, Any]) -> None:
+    cfg = config(tmp_path, lock_table=TABLE)
+    crashed: dict[str, str] = {}
+    trace = Trace()
+
+    def crash(ctx: StepContext) -> None:
+        if "run_id" not in crashed:
+            crashed["run_id"] = ctx.run.run_id
+            raise Crash
+
+    book = runbook([Spec("a", trace), Spec("b", trace, needs=("a",), apply=crash)])
+    with pytest.raises(Crash):
+        runner(tmp_path, book, cfg=cfg).run(FAILOVER)
+    # The dead run's lock item, its lease still running (a SIGKILL never releases it).
+    plant(dynamo, crashed["run_id"], expires_in=600)
+
+    trace_other, outcome = second_run(tmp_path, cfg)
+    assert_refused(outcome, trace_other, crashed["run_id"])
+
+    result = runner(tmp_path, book, cfg=cfg).run(
+        Request(command="failover", to="secondary", resume=crashed["run_id"]))
+
+    assert result.outcome == "succeeded" and result.report["run_id"] == crashed["run_id"]
+    assert trace.keys("start") == ["a", "b", "b"]
+    assert lock_item(dynamo, PRIMARY) is None and lock_item(dynamo, SECONDARY) is None
+
+
+def test_dr_failover_exits_5_naming_the_holder(tmp_path: Path) -> None:
+    # The command an operator types, in the directory where the holder keeps its lock.
+    (tmp_path / "dr.yaml").write_text(
+        "version: 1\napp: engine\nenvironment: test\n"
+        f"regions: {{primary: {PRIMARY}, secondary: {SECONDARY}}}\n"
+        "targets: {rto_seconds: 900, rpo_seconds: 60}\n")
+    with Holder(tmp_path, config(tmp_path)) as holder:
+        done = subprocess.run(
+            [sys.executable, "-c", "from dr.cli.main import run; run()",
+             "failover", "--to", "secondary", "--yes"],
+            cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 5, (done.stdout, done.stderr)
+    assert holder.run_id and holder.run_id in done.stderr
+    assert f"--force-unlock {holder.run_id}" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert holder.finished().outcome == "succeeded"
