@@ -26,8 +26,9 @@ VERSION = "2012-10-17"
 # read when the put is refused, lease renewal, release.
 LOCK_ACTIONS = ("dynamodb:DescribeTable", "dynamodb:PutItem", "dynamodb:GetItem",
                 "dynamodb:UpdateItem", "dynamodb:DeleteItem")
-# dr.runbooks.active_role: which side is writable and unfenced, before `dr reprotect`.
-DISCOVERY_ACTIONS = ("rds:DescribeDBInstances", "ec2:DescribeSecurityGroups")
+# dr.runbooks.active_role: which side is writable and not fenced (the fence tag), before
+# `dr reprotect`.
+DISCOVERY_ACTIONS = ("rds:DescribeDBInstances", "rds:ListTagsForResource")
 
 
 @dataclass(frozen=True)
