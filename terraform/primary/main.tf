@@ -28,7 +28,7 @@ locals {
     for purpose in ["assets", "backups", "logs"] :
     purpose => "${local.name}-${purpose}-${local.code}-${local.account_id}"
   }
-  backup_copy_bucket = "${local.name}-backups-${local.peer_code}-${local.account_id}"
+  backup_copy_bucket = "${local.name}-backups-copy-${local.peer_code}-${local.account_id}"
   lock_table         = "${local.name}-locks"
   parameter_path     = "/${var.app}/${var.environment}"
   db_identifier      = "${local.name}-main"
