@@ -80,3 +80,21 @@ def status_table(state: dict[str, Any]) -> None:
     for cdn in state["cdn"]:
         click.echo(f"  cdn {cdn['distribution_id']}/{cdn['origin_id']} -> "
                    f"{cell(cdn, 'domain', 'points_to', 'status')}")
+
+
+def lab_comparison(lab: dict[str, Any]) -> None:
+    rto, rpo = lab["rto"], lab["rpo"]
+    if lab.get("note"):
+        click.echo(f"lab: {lab['note']}")
+    click.echo(f"lab ({lab['profile']}, time scale {lab['time_scale']}, WAN delay "
+               f"{lab['wan_delay_seconds']}s):")
+    click.echo(f"  RTO  dr {_seconds(rto['dr_seconds'])}   observer "
+               f"{_seconds(rto['observer_seconds'])}   bound "
+               f"{_seconds(rto['critical_path_bound_seconds'])}   target "
+               f"{rto['target_seconds']}s")
+    true_loss = rpo.get("true_loss_seconds")
+    lost = (f"   true loss {_seconds(true_loss)} ({rpo['lost_commits']} of "
+            f"{rpo['acknowledged_commits']} acknowledged commits)" if true_loss is not None
+            else "")
+    click.echo(f"  RPO  dr {_seconds(rpo['dr_seconds'])} ({rpo['dr_method']}){lost}   "
+               f"target {rpo['target_seconds']}s")

@@ -250,7 +250,7 @@ aws rds describe-db-instances --region {region} --db-instance-identifier {identi
         ctx.note(replica_lag_seconds=lag)
         target = ctx.config.targets.rpo_seconds
         if lag is not None and lag > target:
-            problems.append(Problem(resource, f"replica lag {lag:g} s is above the RPO target "
+            problems.append(Problem(resource, f"replica lag {lag:.3g} s is above the RPO target "
                                               f"{target:g} s", data_loss=True))
         return problems
 
