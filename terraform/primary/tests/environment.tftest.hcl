@@ -45,6 +45,15 @@ run "environment_promises" {
   }
 }
 
+run "names_do_not_collide_with_the_standby" {
+  command = plan
+
+  assert {
+    condition     = !contains([for purpose in ["assets", "backups", "logs"] : "${var.app}-${var.environment}-${purpose}-usw2-123456789012"], aws_s3_bucket.backup_copy.bucket)
+    error_message = "The backup copy bucket lives in the standby region and must not take a name the secondary stack uses there."
+  }
+}
+
 run "dr_inventory_shape" {
   command = plan
 
