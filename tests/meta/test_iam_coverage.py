@@ -117,20 +117,11 @@ def estate(tmp_path: Path, app: str, *, heartbeat_dsn: str | None = None,
     session = boto3.session.Session()
     built = provision(session, primary=PRIMARY, secondary=SECONDARY, shape=Shape(), app=app,
                       **kwargs)
-    for db in built.config["databases"]:
-        # moto gives a cross-region replica its source's security group, an id that does
-        # not exist in the replica's region; on AWS it has one of its own region's groups.
-        ec2 = session.client("ec2", region_name=SECONDARY)
-        default = ec2.describe_security_groups(GroupNames=["default"])["SecurityGroups"][0]
-        session.client("rds", region_name=SECONDARY).modify_db_instance(
-            DBInstanceIdentifier=db["secondary"], VpcSecurityGroupIds=[default["GroupId"]],
-            ApplyImmediately=True)
-        if heartbeat_dsn is not None:
-            db["heartbeat"] = {"table": "dr_heartbeat", "secret": {
-                role: session.client("secretsmanager", region_name=region).create_secret(
-                    Name=f"{app}-{db['name']}-heartbeat",
-                    SecretString=heartbeat_dsn)["ARN"]
-                for role, region in (("primary", PRIMARY), ("secondary", SECONDARY))}}
+    for db in built.config["databases"] if heartbeat_dsn is not None else ():
+        db["heartbeat"] = {"table": "dr_heartbeat", "secret": {
+            role: session.client("secretsmanager", region_name=region).create_secret(
+                Name=f"{app}-{db['name']}-heartbeat", SecretString=heartbeat_dsn)["ARN"]
+            for role, region in (("primary", PRIMARY), ("secondary", SECONDARY))}}
     if edit:
         edit(built.config)
     path = tmp_path / f"{app}.yaml"
