@@ -131,6 +131,8 @@ class Lab:
         opts.state_dir.mkdir(parents=True, exist_ok=True)
         self.emulator = Emulator(INSTANT).start()
         self._stack.append(self.emulator.stop)
+        # moto's backends live in the process: start from an empty estate.
+        self.emulator.reset()
         self.front = RegionFront(self.emulator.endpoint_url).start()
         self._stack.append(self.front.stop)
         for name, value in {**CREDENTIALS, "AWS_ENDPOINT_URL": self.emulator.endpoint_url}.items():
