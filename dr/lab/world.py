@@ -247,15 +247,21 @@ class Lab:
         time.sleep(self.options.wan_delay + 2 * LAG_PERIOD_SECONDS + 0.2)
 
     def lose_primary_region(self) -> datetime:
-        """APIs of the primary region hang, its database dies, its app stops."""
+        return self.lose_region("primary")
+
+    def lose_region(self, role: str) -> datetime:
+        """The region's APIs hang, its database dies, its app stops."""
         assert self.front is not None
-        self.front.outage(PRIMARY)
-        self.apps["primary"].stop()
-        if self.pair is not None:
+        region = PRIMARY if role == "primary" else SECONDARY
+        self.front.outage(region)
+        self.apps[role].stop()
+        if self.pair is not None and role == "primary":
             self.incident_at = self.pair.lose_primary_region()
         else:
+            if self.pair is not None:
+                self.pair.standby.crash()
             self.incident_at = datetime.now(UTC)
-        log.info("lab.region_lost", region=PRIMARY, at=self.incident_at.isoformat())
+        log.info("lab.region_lost", region=region, at=self.incident_at.isoformat())
         return self.incident_at
 
     def down(self) -> None:
