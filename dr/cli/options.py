@@ -9,6 +9,8 @@ from typing import Any, TypeVar
 
 import click
 
+from dr.errors import UsageError
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -52,4 +54,6 @@ def load_config(path: str | None, log_format: str | None, debug: bool) -> Any:
     from dr import config, logs
 
     logs.configure(log_format, debug=debug)
-    return config.load(path or config.default_path())
+    if path == "":
+        raise UsageError("--config: empty path (is the variable you passed unset?)")
+    return config.load(config.default_path() if path is None else path)

@@ -253,8 +253,6 @@ def test_the_recorder_sees_aws_calls_of_a_valid_config(
     assert aws_calls
 
 
-@pytest.mark.xfail(strict=True, reason="dr/cli/options.py load_config: `path or default_path()` "
-                   "reads ./dr.yaml when --config is given as an empty string")
 def test_empty_config_path_is_an_error_not_the_default(
         workdir: Path, aws_calls: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     """`--config "$CFG"` with CFG unset must not act on whatever dr.yaml is here."""
