@@ -4,10 +4,14 @@ junit.xml (one testcase per step, plus the RTO and RPO targets)."""
 from __future__ import annotations
 
 import json
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
+
+# Characters XML 1.0 cannot hold at all, not even escaped (ANSI colour codes, NUL...).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 EXIT_CODES = {"succeeded": 0, "planned": 0, "failed": 1, "not_ready": 3, "targets_missed": 4}
 
@@ -87,8 +91,9 @@ def junit(report: dict[str, Any]) -> ET.Element:
 
     def case(name: str, seconds: float | None, status: str, message: str = "") -> None:
         counts["tests"] += 1
+        message = _NOT_XML.sub("\ufffd", message)
         element = ET.SubElement(suite, "testcase", classname=f"dr.{report['command']}",
-                                name=name, time=f"{seconds or 0:.3f}")
+                                name=_NOT_XML.sub("\ufffd", name), time=f"{seconds or 0:.3f}")
         if status == "failed":
             counts["failures"] += 1
             ET.SubElement(element, "failure", message=message or "failed")

@@ -112,7 +112,12 @@ class Runner:
         if lock:
             lock.acquire()
         run_path = self.state_dir / "runs" / run_id
-        journal = Journal(run_path / "journal.jsonl", after_append=self.after_append)
+        try:
+            journal = Journal(run_path / "journal.jsonl", after_append=self.after_append)
+        except BaseException:
+            if lock:
+                lock.release()
+            raise
         structlog.contextvars.bind_contextvars(run_id=run_id)
         try:
             if not past:
@@ -134,6 +139,9 @@ class Runner:
             body = self._phases(executor, phases, request, started, journal)
             finished = utcnow()
             result = self._report(run_id, request, phases, body, started, finished)
+            # The report before the journal's last word: a run killed after journaling
+            # run.finished cannot be resumed, so its report must already be on disk.
+            paths = report.write(result, request.report_dir or run_path)
             journal.append("run.finished", outcome=result["outcome"])
         finally:
             journal.close()
@@ -144,7 +152,6 @@ class Runner:
                  rpo=result["rpo"]["measured_seconds"])
         self._notify(gateway, request, f"dr {request.command} to {to_region}: "
                      f"{result['outcome']}", report.markdown(result))
-        paths = report.write(result, request.report_dir or run_path)
         return Result(result, paths, result.get("problems", []))
 
     def _lock(self, gateway: Gateway, run_id: str, request: Request, to_region: str) -> RunLock:

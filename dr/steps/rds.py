@@ -414,6 +414,10 @@ aws rds delete-db-instance --region {region} --db-instance-identifier {identifie
     def apply(self, ctx: StepContext) -> None:
         source_id = self.item.side(self.direction.to)
         current = describe(ctx, self.region, self.identifier)
+        pending_retire = None
+        if ctx.dry_run and current is not None and source_of(current) != source_id:
+            # A dry run's retire step only intended its rename: plan as if it had happened.
+            pending_retire, current = current, None
         if current is not None:
             if source_of(current) != source_id:
                 raise StepError(f"{self.identifier} exists in {self.region} and is not a "
@@ -423,8 +427,8 @@ aws rds delete-db-instance --region {region} --db-instance-identifier {identifie
             source = describe(ctx, self.direction.to_region, source_id)
             if source is None:
                 raise StepError(f"new primary {source_id} not found in {self.direction.to_region}")
-            retired = describe(ctx, self.region,
-                               retired_identifier(self.identifier, ctx.run.run_id))
+            retired = pending_retire or describe(
+                ctx, self.region, retired_identifier(self.identifier, ctx.run.run_id))
             params = self._replica_params(source, retired)
             if retired:
                 params.update(self._unfenced_groups(ctx, retired))

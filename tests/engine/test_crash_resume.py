@@ -37,7 +37,7 @@ BOUNDARIES = [
     ("step.started", "finish"), ("step.finished", "finish"),
     ("run.finished", None),
 ]
-# Killing after every record but the last (run.finished; see the xfail below).
+# Killing after every record but the last (run.finished: that run is over; see below).
 KILL_POINTS = range(1, len(BOUNDARIES))
 
 
@@ -199,9 +199,6 @@ def test_parallel_appends_reach_the_hook_in_journal_order(tmp_path: Path) -> Non
     assert len(seen) == 800
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine bug: run.py journals run.finished before it writes the report, so a kill "
-    "between the two leaves no report and --resume refuses a finished run"))
 def test_killed_after_run_finished_the_report_still_exists(tmp_path: Path) -> None:
     work = Work(tmp_path)
     code, _ = work.run("--kill-at", str(len(BOUNDARIES)))

@@ -187,10 +187,6 @@ def test_is_mutating(operation: str, mutating: bool) -> None:
     assert is_mutating(operation) is mutating
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine bug: in `dr drill --dry-run` rds.create-replica (reprotect phase) sees the old "
-    "primary that the dry run's retire step only intended to rename, and fails: outcome "
-    "failed (exit 1) instead of planned"))
 def test_drill_dry_run_sends_no_mutating_call_and_is_planned(
         aws: Any, tmp_path: Path, estate: tuple[drconfig.Config, dict[str, Any]]) -> None:
     cfg, raw = estate

@@ -219,12 +219,9 @@ def test_reports_of_concurrent_steps_are_valid(tmp_path: Path) -> None:
     assert [s["status"] for s in document["steps"]] == ["succeeded"] * 4
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine bug: report.junit() writes step errors into XML attributes unfiltered; a "
-    "control character (an ANSI colour code, NUL) makes junit.xml unparseable"))
 def test_junit_stays_parseable_when_an_error_holds_control_characters(
         tmp_path_factory: pytest.TempPathFactory) -> None:
-    # Outside tmp_path: the conftest's report check would fail in teardown, past the xfail.
+    # Outside tmp_path, so the conftest's report check does not see it.
     where = tmp_path_factory.mktemp("control-characters")
 
     def coloured(ctx: StepContext) -> None:
