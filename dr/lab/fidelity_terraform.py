@@ -38,7 +38,9 @@ def _policy_conditions_scope_statements() -> None:
             if operator not in ("Bool", "BoolIfExists"):
                 continue
             for key, expected in pairs.items():
-                wanted = {str(v).lower() for v in (expected if isinstance(expected, list) else [expected])}
+                wanted = {
+                    str(v).lower() for v in (expected if isinstance(expected, list) else [expected])
+                }
                 actual = values.get(key)
                 if actual is None:
                     if operator == "Bool":
@@ -48,10 +50,14 @@ def _policy_conditions_scope_statements() -> None:
         return True
 
     @functools.wraps(original)
-    def is_action_permitted(self, action, resource="*", principal=None, incoming_condition_values=None):
+    def is_action_permitted(
+        self, action, resource="*", principal=None, incoming_condition_values=None
+    ):
         values = {"aws:SecureTransport": "true", **(incoming_condition_values or {})}
         condition = self._statement.get("Condition")
-        if condition and not (bool_conditions_hold(condition, values) and self._check_conditions(values)):
+        if condition and not (
+            bool_conditions_hold(condition, values) and self._check_conditions(values)
+        ):
             return PermissionResult.NEUTRAL
         return original(self, action, resource, principal, values)
 
@@ -91,7 +97,9 @@ def _application_autoscaling_tags() -> None:
         return json.dumps({"Tags": tags_of(self).get(self._get_param("ResourceARN"), {})})
 
     def tag_resource(self):
-        tags_of(self).setdefault(self._get_param("ResourceARN"), {}).update(self._get_param("Tags") or {})
+        tags_of(self).setdefault(self._get_param("ResourceARN"), {}).update(
+            self._get_param("Tags") or {}
+        )
         return "{}"
 
     def untag_resource(self):
@@ -147,6 +155,140 @@ def _server_access_log_policy_check() -> None:
     FakeBucket._log_permissions_enabled_policy = staticmethod(grants_log_delivery)
 
 
+def _security_group_rule_descriptions() -> None:
+    """A security group rule that references another group keeps its description.
+
+    DescribeSecurityGroupRules returns the Description of every rule, whether its
+    source is a CIDR or a referenced security group
+    (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_SecurityGroupRule.html).
+    moto reads the description from the CIDR range only, so group-referencing
+    rules come back without it and the provider plans to set it again.
+    """
+    from moto.ec2.models.security_groups import SecurityGroupRule
+
+    SecurityGroupRule.description = property(
+        lambda self: self.ip_range.get("Description") or self.source_group.get("Description")
+    )
+
+
+def _ecs_service_settings() -> None:
+    """An ECS service reports the capacity provider strategy and settings it was created with.
+
+    DescribeServices returns capacityProviderStrategy (and then no launchType),
+    availabilityZoneRebalancing and healthCheckGracePeriodSeconds as given to
+    CreateService or UpdateService
+    (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Service.html).
+    moto drops them, reports launchType EC2, and the provider then plans to
+    replace the service on every run.
+    """
+    from moto.ecs.responses import EC2ContainerServiceResponse
+
+    settings = {
+        "capacityProviderStrategy": "capacity_provider_strategy",
+        "availabilityZoneRebalancing": "availability_zone_rebalancing",
+        "healthCheckGracePeriodSeconds": "health_check_grace_period_seconds",
+    }
+
+    def remember(operation):
+        original = getattr(EC2ContainerServiceResponse, operation)
+
+        @functools.wraps(original)
+        def wrapper(self):
+            result = original(self)
+            service = result.result["service"]
+            for param, attribute in settings.items():
+                value = self._get_param(param)
+                if value is not None:
+                    setattr(service, attribute, value)
+            if getattr(service, "capacity_provider_strategy", None):
+                service.launch_type = None
+            return result
+
+        setattr(EC2ContainerServiceResponse, operation, wrapper)
+
+    remember("create_service")
+    remember("update_service")
+
+
+def _rds_instance_monitoring_settings() -> None:
+    """An RDS instance reports its enhanced monitoring and Performance Insights settings.
+
+    DescribeDBInstances returns MonitoringInterval, MonitoringRoleArn,
+    PerformanceInsightsEnabled, PerformanceInsightsKMSKeyId and
+    PerformanceInsightsRetentionPeriod as set by CreateDBInstance,
+    CreateDBInstanceReadReplica or ModifyDBInstance
+    (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DBInstance.html).
+    moto ignores them, so the provider plans to enable them again on every run.
+    """
+    from moto.rds.responses import RDSResponse
+
+    settings = {
+        "MonitoringInterval": ("monitoring_interval", int),
+        "MonitoringRoleArn": ("monitoring_role_arn", str),
+        "EnablePerformanceInsights": (
+            "performance_insights_enabled",
+            lambda v: str(v).lower() == "true",
+        ),
+        "PerformanceInsightsKMSKeyId": ("performance_insights_kms_key_id", str),
+        "PerformanceInsightsRetentionPeriod": ("performance_insights_retention_period", int),
+    }
+
+    def remember(operation):
+        original = getattr(RDSResponse, operation)
+
+        @functools.wraps(original)
+        def wrapper(self):
+            result = original(self)
+            instance = result.result["DBInstance"]
+            for param, (attribute, convert) in settings.items():
+                if self.params.get(param) is not None:
+                    setattr(instance, attribute, convert(self.params[param]))
+            return result
+
+        setattr(RDSResponse, operation, wrapper)
+
+    for operation in (
+        "create_db_instance",
+        "create_db_instance_read_replica",
+        "modify_db_instance",
+    ):
+        remember(operation)
+
+
+def _rds_user_parameters() -> None:
+    """Parameters changed in a DB parameter group are reported with Source "user".
+
+    DescribeDBParameters marks each parameter's Source (engine-default, system,
+    user) and filters on it (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeDBParameters.html);
+    the provider reads Source "user" to learn which parameters the group sets.
+    moto neither marks nor filters, so the set parameters vanish from state.
+    """
+    from moto.core.responses import ActionResult
+    from moto.rds.models import DBParameterGroup
+    from moto.rds.responses import RDSResponse
+
+    original_update = DBParameterGroup.update_parameters
+
+    @functools.wraps(original_update)
+    def update_parameters(self, new_parameters):
+        new_parameters = [{**p, "Source": "user"} for p in new_parameters]
+        original_update(self, new_parameters)
+
+    original_describe = RDSResponse.describe_db_parameters
+
+    @functools.wraps(original_describe)
+    def describe_db_parameters(self):
+        result = original_describe(self)
+        source = self.params.get("Source")
+        if not source:
+            return result
+        parameters = [p for p in result.result["Parameters"] if p.get("Source") == source]
+        return ActionResult({"Parameters": parameters})
+
+    DBParameterGroup.update_parameters = update_parameters
+    RDSResponse.describe_db_parameters = describe_db_parameters
+
+
 def apply() -> None:
     global _applied
     if _applied:
@@ -154,4 +296,8 @@ def apply() -> None:
     _policy_conditions_scope_statements()
     _application_autoscaling_tags()
     _server_access_log_policy_check()
+    _security_group_rule_descriptions()
+    _ecs_service_settings()
+    _rds_instance_monitoring_settings()
+    _rds_user_parameters()
     _applied = True

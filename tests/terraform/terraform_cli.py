@@ -30,7 +30,9 @@ def terraform_binary() -> str | None:
     return shutil.which("terraform")
 
 
-def run(args: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 900) -> Result:
+def run(
+    args: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 900
+) -> Result:
     started = time.monotonic()
     proc = subprocess.run(
         ["terraform", *args],
@@ -51,5 +53,7 @@ def init_args(*extra: str) -> list[str]:
 
 
 def check(result: Result, what: str) -> Result:
-    assert result.returncode == 0, f"{what} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+    assert result.returncode == 0, (
+        f"{what} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+    )
     return result

@@ -44,7 +44,8 @@ def test_deny_still_applies_when_its_condition_holds():
 
     policy = IAMPolicy(json.dumps(TLS_ONLY))
     insecure = policy.is_action_permitted(
-        "s3:GetObject", "arn:aws:s3:::tls-only-bucket/state",
+        "s3:GetObject",
+        "arn:aws:s3:::tls-only-bucket/state",
         incoming_condition_values={"aws:SecureTransport": "false"},
     )
     secure = policy.is_action_permitted("s3:GetObject", "arn:aws:s3:::tls-only-bucket/state")
@@ -63,7 +64,9 @@ def test_apply_is_idempotent():
 def _ecs_service() -> None:
     ecs = boto3.client("ecs", region_name="us-east-1")
     ecs.create_cluster(clusterName="timeline")
-    ecs.register_task_definition(family="api", containerDefinitions=[{"name": "app", "image": "app:1", "memory": 512}])
+    ecs.register_task_definition(
+        family="api", containerDefinitions=[{"name": "app", "image": "app:1", "memory": 512}]
+    )
     ecs.create_service(cluster="timeline", serviceName="api", taskDefinition="api", desiredCount=1)
 
 
@@ -105,16 +108,23 @@ def test_logging_target_with_tls_only_policy_and_log_delivery_grant():
     s3.create_bucket(Bucket="source-bucket")
     s3.create_bucket(Bucket="tls-only-bucket")
     policy = json.loads(json.dumps(TLS_ONLY))
-    policy["Statement"].append({
-        "Effect": "Allow",
-        "Principal": {"Service": "logging.s3.amazonaws.com"},
-        "Action": "s3:PutObject",
-        "Resource": ["arn:aws:s3:::tls-only-bucket/s3/source-bucket/*"],
-    })
+    policy["Statement"].append(
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "logging.s3.amazonaws.com"},
+            "Action": "s3:PutObject",
+            "Resource": ["arn:aws:s3:::tls-only-bucket/s3/source-bucket/*"],
+        }
+    )
     s3.put_bucket_policy(Bucket="tls-only-bucket", Policy=json.dumps(policy))
     s3.put_bucket_logging(
         Bucket="source-bucket",
-        BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": "tls-only-bucket", "TargetPrefix": "s3/source-bucket/"}},
+        BucketLoggingStatus={
+            "LoggingEnabled": {
+                "TargetBucket": "tls-only-bucket",
+                "TargetPrefix": "s3/source-bucket/",
+            }
+        },
     )
     enabled = s3.get_bucket_logging(Bucket="source-bucket")["LoggingEnabled"]
     assert enabled["TargetPrefix"] == "s3/source-bucket/"
@@ -129,5 +139,98 @@ def test_logging_target_without_grant_is_refused():
     with pytest.raises(s3.exceptions.ClientError, match="InvalidTargetBucketForLogging"):
         s3.put_bucket_logging(
             Bucket="source-bucket",
-            BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": "tls-only-bucket", "TargetPrefix": "s3/source-bucket/"}},
+            BucketLoggingStatus={
+                "LoggingEnabled": {
+                    "TargetBucket": "tls-only-bucket",
+                    "TargetPrefix": "s3/source-bucket/",
+                }
+            },
         )
+
+
+@mock_aws
+def test_group_referencing_rule_keeps_its_description():
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    db = ec2.create_security_group(GroupName="db", Description="db", VpcId=vpc)["GroupId"]
+    app = ec2.create_security_group(GroupName="app", Description="app", VpcId=vpc)["GroupId"]
+    ec2.authorize_security_group_ingress(
+        GroupId=db,
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 5432,
+                "ToPort": 5432,
+                "UserIdGroupPairs": [{"GroupId": app, "Description": "PostgreSQL from the app"}],
+            }
+        ],
+    )
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [db]}])
+    ingress = [r for r in rules["SecurityGroupRules"] if not r["IsEgress"]]
+    assert [r["Description"] for r in ingress] == ["PostgreSQL from the app"]
+
+
+@mock_aws
+def test_ecs_service_reports_its_capacity_provider_strategy():
+    ecs = boto3.client("ecs", region_name="us-east-1")
+    ecs.create_cluster(clusterName="timeline")
+    ecs.register_task_definition(
+        family="api", containerDefinitions=[{"name": "app", "image": "app:1", "memory": 512}]
+    )
+    ecs.create_service(
+        cluster="timeline",
+        serviceName="api",
+        taskDefinition="api",
+        desiredCount=1,
+        capacityProviderStrategy=[{"capacityProvider": "FARGATE", "weight": 1, "base": 1}],
+        availabilityZoneRebalancing="DISABLED",
+        healthCheckGracePeriodSeconds=60,
+    )
+    service = ecs.describe_services(cluster="timeline", services=["api"])["services"][0]
+    assert service["capacityProviderStrategy"] == [
+        {"capacityProvider": "FARGATE", "weight": 1, "base": 1}
+    ]
+    assert service["availabilityZoneRebalancing"] == "DISABLED"
+    assert service["healthCheckGracePeriodSeconds"] == 60
+    assert "launchType" not in service
+
+
+@mock_aws
+def test_rds_instance_reports_monitoring_and_performance_insights():
+    rds = boto3.client("rds", region_name="us-east-1")
+    rds.create_db_instance(
+        DBInstanceIdentifier="timeline-main",
+        Engine="postgres",
+        DBInstanceClass="db.t4g.micro",
+        AllocatedStorage=20,
+        MasterUsername="admin_user",
+        MasterUserPassword="not-a-real-password",
+        MonitoringInterval=60,
+        MonitoringRoleArn="arn:aws:iam::123456789012:role/rds-monitoring",
+        EnablePerformanceInsights=True,
+        PerformanceInsightsRetentionPeriod=7,
+    )
+    rds.modify_db_instance(DBInstanceIdentifier="timeline-main", MonitoringInterval=30)
+    db = rds.describe_db_instances(DBInstanceIdentifier="timeline-main")["DBInstances"][0]
+    assert db["MonitoringInterval"] == 30
+    assert db["MonitoringRoleArn"] == "arn:aws:iam::123456789012:role/rds-monitoring"
+    assert db["PerformanceInsightsEnabled"] is True
+    assert db["PerformanceInsightsRetentionPeriod"] == 7
+
+
+@mock_aws
+def test_modified_db_parameters_are_user_sourced():
+    rds = boto3.client("rds", region_name="us-east-1")
+    rds.create_db_parameter_group(
+        DBParameterGroupName="tls-only", DBParameterGroupFamily="postgres16", Description="tls"
+    )
+    rds.modify_db_parameter_group(
+        DBParameterGroupName="tls-only",
+        Parameters=[
+            {"ParameterName": "rds.force_ssl", "ParameterValue": "1", "ApplyMethod": "immediate"}
+        ],
+    )
+    user = rds.describe_db_parameters(DBParameterGroupName="tls-only", Source="user")["Parameters"]
+    assert [(p["ParameterName"], p["ParameterValue"], p["Source"]) for p in user] == [
+        ("rds.force_ssl", "1", "user")
+    ]

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import boto3
 import pytest
-
 import terraform_cli as tfcli
 
 pytestmark = [
@@ -32,9 +31,29 @@ PRIMARY_REGION = "us-east-1"
 SECONDARY_REGION = "us-west-2"
 # Provider endpoint keys of every service the stacks use.
 SERVICES = (
-    "acm", "applicationautoscaling", "budgets", "cloudfront", "cloudwatch", "configservice",
-    "dynamodb", "ec2", "ecr", "ecs", "elasticache", "elbv2", "iam", "kms", "logs", "rds",
-    "route53", "s3", "secretsmanager", "sns", "ssm", "sts", "xray",
+    "acm",
+    "applicationautoscaling",
+    "budgets",
+    "cloudfront",
+    "cloudwatch",
+    "configservice",
+    "dynamodb",
+    "ec2",
+    "ecr",
+    "ecs",
+    "elasticache",
+    "elbv2",
+    "iam",
+    "kms",
+    "logs",
+    "rds",
+    "route53",
+    "s3",
+    "secretsmanager",
+    "sns",
+    "ssm",
+    "sts",
+    "xray",
 )
 PROVIDER_ALIASES = {
     "bootstrap": ("primary", "secondary"),
@@ -81,7 +100,8 @@ def _backend_override(endpoint: str) -> str:
         "    skip_requesting_account_id  = true\n"
         "    skip_metadata_api_check     = true\n"
         "    use_path_style              = true\n"
-        f'    endpoints = {{ s3 = "{endpoint}", dynamodb = "{endpoint}", sts = "{endpoint}", iam = "{endpoint}" }}\n'
+        f'    endpoints = {{ s3 = "{endpoint}", dynamodb = "{endpoint}",\n'
+        f'                  sts = "{endpoint}", iam = "{endpoint}" }}\n'
         "  }\n"
         "}\n"
     )
@@ -168,16 +188,24 @@ def applied(workdir, aws_env, moto_endpoint) -> dict[str, dict]:
     outputs: dict[str, dict] = {}
     for stack in tfcli.ROOT_STACKS:
         cwd = workdir / stack
-        backend = [] if stack == "bootstrap" else [f"-backend-config={ENV_DIR / f'{stack}.s3.tfbackend'}"]
+        backend = (
+            [] if stack == "bootstrap" else [f"-backend-config={ENV_DIR / f'{stack}.s3.tfbackend'}"]
+        )
         tfcli.check(tfcli.run(tfcli.init_args(*backend), cwd, aws_env), f"init {stack}")
         started = time.monotonic()
         tfcli.check(
-            tfcli.run(["apply", "-auto-approve", "-no-color", "-input=false", *_var_files(stack)], cwd, aws_env),
+            tfcli.run(
+                ["apply", "-auto-approve", "-no-color", "-input=false", *_var_files(stack)],
+                cwd,
+                aws_env,
+            ),
             f"apply {stack}",
         )
         durations[stack] = time.monotonic() - started
         print(f"terraform apply {stack}: {durations[stack]:.1f} s")
-        out = tfcli.check(tfcli.run(["output", "-json", "-no-color"], cwd, aws_env), f"output {stack}")
+        out = tfcli.check(
+            tfcli.run(["output", "-json", "-no-color"], cwd, aws_env), f"output {stack}"
+        )
         outputs[stack] = json.loads(out.stdout)
     return {"durations": durations, "outputs": outputs, "workdir": workdir}
 
@@ -186,20 +214,30 @@ def test_second_plan_has_no_changes(applied, aws_env):
     for stack in tfcli.ROOT_STACKS:
         cwd = applied["workdir"] / stack
         result = tfcli.run(
-            ["plan", "-detailed-exitcode", "-no-color", "-input=false", *_var_files(stack)], cwd, aws_env
+            ["plan", "-detailed-exitcode", "-no-color", "-input=false", *_var_files(stack)],
+            cwd,
+            aws_env,
         )
         print(f"terraform plan {stack}: exit {result.returncode} in {result.seconds:.1f} s")
-        assert result.returncode == 0, f"{stack} plan is not clean (exit {result.returncode}):\n{result.stdout}\n{result.stderr}"
+        assert result.returncode == 0, (
+            f"{stack} plan is not clean (exit {result.returncode}):\n"
+            f"{result.stdout}\n{result.stderr}"
+        )
 
 
 def test_state_lives_in_each_regions_backend(applied, moto_endpoint):
-    for stack, code, region in (("primary", "use1", PRIMARY_REGION), ("secondary", "usw2", SECONDARY_REGION)):
+    for stack, code, region in (
+        ("primary", "use1", PRIMARY_REGION),
+        ("secondary", "usw2", SECONDARY_REGION),
+    ):
         s3 = _boto("s3", region, moto_endpoint)
         bucket = f"timeline-dev-tfstate-{code}-{ACCOUNT_ID}"
         head = s3.head_object(Bucket=bucket, Key=f"timeline/dev/{stack}.tfstate")
         assert head["ServerSideEncryption"] == "aws:kms"
         assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
-        table = _boto("dynamodb", region, moto_endpoint).describe_table(TableName="timeline-dev-locks")
+        table = _boto("dynamodb", region, moto_endpoint).describe_table(
+            TableName="timeline-dev-locks"
+        )
         assert table["Table"]["KeySchema"][0]["AttributeName"] == "LockID"
 
 
@@ -218,19 +256,26 @@ def test_replica_follows_the_primary_writer(applied, moto_endpoint):
 
 def test_dns_has_failover_and_dr_records(applied, moto_endpoint):
     zone_id = applied["outputs"]["primary"]["zone_id"]["value"]
-    records = _boto("route53", PRIMARY_REGION, moto_endpoint).list_resource_record_sets(HostedZoneId=zone_id)
+    records = _boto("route53", PRIMARY_REGION, moto_endpoint).list_resource_record_sets(
+        HostedZoneId=zone_id
+    )
     by_name = {}
     for r in records["ResourceRecordSets"]:
         by_name.setdefault(r["Name"], []).append(r)
     zone = "dev.timeline.example.com."
     assert sorted(r["Failover"] for r in by_name[f"api.{zone}"]) == ["PRIMARY", "SECONDARY"]
-    assert by_name[f"app.{zone}"][0]["ResourceRecords"][0]["Value"] == "api.use1.dev.timeline.example.com"
+    assert (
+        by_name[f"app.{zone}"][0]["ResourceRecords"][0]["Value"]
+        == "api.use1.dev.timeline.example.com"
+    )
     assert f"api.use1.{zone}" in by_name and f"api.usw2.{zone}" in by_name
 
 
 def test_services_run_in_both_regions_at_their_counts(applied, moto_endpoint):
     for region, count in ((PRIMARY_REGION, 2), (SECONDARY_REGION, 1)):
-        svc = _boto("ecs", region, moto_endpoint).describe_services(cluster="timeline-dev", services=["api"])
+        svc = _boto("ecs", region, moto_endpoint).describe_services(
+            cluster="timeline-dev", services=["api"]
+        )
         assert svc["services"][0]["desiredCount"] == count
 
 
@@ -238,7 +283,9 @@ def test_dr_inventory_in_outputs_and_ssm(applied, moto_endpoint):
     for stack, region in (("primary", PRIMARY_REGION), ("secondary", SECONDARY_REGION)):
         inventory = applied["outputs"][stack]["dr_inventory"]["value"]
         assert inventory["role"] == stack and inventory["region"] == region
-        stored = _boto("ssm", region, moto_endpoint).get_parameter(Name="/timeline/dev/dr/inventory")
+        stored = _boto("ssm", region, moto_endpoint).get_parameter(
+            Name="/timeline/dev/dr/inventory"
+        )
         assert json.loads(stored["Parameter"]["Value"]) == inventory
         db_host = _boto("ssm", region, moto_endpoint).get_parameter(Name="/timeline/dev/db_host")
         assert db_host["Parameter"]["Value"] == inventory["parameters"][0]["value"]
@@ -260,8 +307,19 @@ def test_rendered_config_passes_dr_plan(applied, moto_endpoint, tmp_path):
         "AWS_DEFAULT_REGION": PRIMARY_REGION,
     }
     render = subprocess.run(
-        ["dr", "config", "render", "--primary", str(paths["primary"]), "--secondary", str(paths["secondary"])],
-        capture_output=True, text=True, env=env, timeout=120,
+        [
+            "dr",
+            "config",
+            "render",
+            "--primary",
+            str(paths["primary"]),
+            "--secondary",
+            str(paths["secondary"]),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     if render.returncode != 0 and "not implemented" in (render.stdout + render.stderr).lower():
         pytest.skip("dr config render is not implemented yet")
@@ -269,13 +327,29 @@ def test_rendered_config_passes_dr_plan(applied, moto_endpoint, tmp_path):
     config = tmp_path / "dr.yaml"
     config.write_text(render.stdout)
     plan = subprocess.run(
-        ["dr", "plan", "--to", "secondary", "--config", str(config), "--report-dir", str(tmp_path / "report")],
-        capture_output=True, text=True, env=env, timeout=300,
+        [
+            "dr",
+            "plan",
+            "--to",
+            "secondary",
+            "--config",
+            str(config),
+            "--report-dir",
+            str(tmp_path / "report"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
     )
     assert plan.returncode == 0, plan.stdout + plan.stderr
 
 
 def test_apply_durations_reported(applied):
     total = sum(applied["durations"].values())
-    print("apply durations: " + ", ".join(f"{k} {v:.1f} s" for k, v in applied["durations"].items()) + f", total {total:.1f} s")
+    print(
+        "apply durations: "
+        + ", ".join(f"{k} {v:.1f} s" for k, v in applied["durations"].items())
+        + f", total {total:.1f} s"
+    )
     assert total < 720

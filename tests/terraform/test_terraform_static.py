@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 import terraform_cli as tfcli
 
 pytestmark = pytest.mark.skipif(tfcli.terraform_binary() is None, reason="terraform not installed")

@@ -269,6 +269,8 @@ resource "aws_ecs_service" "app" {
   desired_count          = var.desired_count
   enable_execute_command = false
   propagate_tags         = "SERVICE"
+  # Time for a new task to pass the ALB health check before ECS counts it failed.
+  health_check_grace_period_seconds = 60
 
   capacity_provider_strategy {
     capacity_provider = "FARGATE"
