@@ -32,6 +32,7 @@ def configure(log_format: str | None, *, debug: bool = False) -> None:
         ],
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.DEBUG if debug else logging.INFO),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        # sys.stderr is looked up at each event, not once: it may be replaced (pytest's capture).
+        logger_factory=lambda *_: structlog.PrintLogger(file=sys.stderr),
         cache_logger_on_first_use=False,
     )
