@@ -308,9 +308,10 @@ aws rds describe-db-instances --region {region} --db-instance-identifier {identi
 
 
 def retired_identifier(identifier: str, run_id: str) -> str:
-    """`<id>-retired-<run start>`: stable across a resume of the same run."""
-    stamp = run_id[:16].replace("-", "").replace("T", "").replace("Z", "")
-    return f"{identifier[:63 - 21]}-retired-{stamp}"
+    """`<id>-retired-<run start><run suffix>`: unique per run, stable across its resume."""
+    stamp, _, suffix = run_id.partition("Z-")
+    suffix = "-retired-" + "".join(c for c in stamp if c.isdigit()) + suffix
+    return identifier[:63 - len(suffix)].rstrip("-") + suffix
 
 
 @register

@@ -49,6 +49,9 @@ def assert_failed_over(aws: LabAws, config: dict[str, Any], to: str, *,
         assert "ReadReplicaSourceDBInstanceIdentifier" not in promoted, db
         if other_reachable:
             old = database(aws, regions[frm], db[frm])
+            source = old.get("ReadReplicaSourceDBInstanceIdentifier", "")
+            if source.rsplit(":", 1)[-1] == db[to]:
+                continue  # rebuilt as a replica of the new primary: it takes no writes
             groups = old.get("VpcSecurityGroups", [])
             fenced = [g["VpcSecurityGroupId"] for g in groups]
             names = aws.client("ec2", regions[frm]).describe_security_groups(
