@@ -86,8 +86,8 @@ aws route53 wait resource-record-sets-changed --id <CHANGE_ID>
 aws route53 list-resource-record-sets --hosted-zone-id {zone_id} \\
   --query "ResourceRecordSets[?Name=='<NAME>.']"   # each value is the {to_region} one
 ```""",
-        undo="""Run the same change batch with the {from_region} values (`dr failover --to` the other
-region does exactly this).""")
+        undo="""Run the same change batch with the {from_region} values (`dr failover --to`
+the other region does exactly this).""")
 
     item: ZoneRecords
 
