@@ -41,6 +41,11 @@ class Timeouts:
     read: float
     attempts: int
 
+    def scaled(self, factor: float, floor: float = 0.3) -> Timeouts:
+        """The same on a faster clock (the lab's time scale), never below `floor`."""
+        return Timeouts(max(floor, self.connect * factor), max(floor, self.read * factor),
+                        self.attempts)
+
 
 PATIENT = Timeouts(connect=5, read=30, attempts=6)
 IMPATIENT = Timeouts(connect=2, read=3, attempts=6)
@@ -98,9 +103,11 @@ class Gateway:
     """
 
     def __init__(self, *, dry_run: bool, patient_regions: frozenset[str],
-                 session_factory: SessionFactory = default_session_factory) -> None:
+                 session_factory: SessionFactory = default_session_factory,
+                 impatient: Timeouts = IMPATIENT) -> None:
         self.dry_run = dry_run
         self.patient_regions = patient_regions
+        self.impatient = impatient
         self._session_factory = session_factory
         self._local = threading.local()
         self._session: Any = None
@@ -111,7 +118,7 @@ class Gateway:
     def timeouts(self, service: str, region: str) -> Timeouts:
         if service in GLOBAL_SERVICES or region in self.patient_regions:
             return PATIENT
-        return IMPATIENT
+        return self.impatient
 
     def client(self, service: str, region: str) -> Any:
         cache = getattr(self._local, "clients", None)
@@ -200,7 +207,7 @@ class StepAws:
     def _send(self, service: str, region: str, operation: str, fn: Callable[[], Any]) -> Any:
         timeouts = self.gateway.timeouts(service, region)
         regional = service not in GLOBAL_SERVICES
-        impatient = timeouts is IMPATIENT
+        impatient = timeouts is not PATIENT
 
         def retryable(exc: BaseException) -> bool:
             return is_transient(exc) and not (impatient and is_no_answer(exc))

@@ -15,6 +15,7 @@ import structlog
 
 from dr import config as drconfig
 from dr import runbooks
+from dr.aws.gateway import IMPATIENT
 from dr.lab import timing
 from dr.lab.world import Lab, LabOptions
 from dr.runbook import report as reports
@@ -76,9 +77,10 @@ def run(options: LabOptions, report_dir: Path | None) -> DrillOutcome:
         observer.mark_outage(incident)
         config = drconfig.load(lab.config_path)
         with _environment(lab.env):
-            runner = Runner(config, planner=runbooks.phases,
-                            poll=PollPolicy().scaled(max(options.timing.time_scale, 0.01)),
-                            state_dir=options.state_dir.parent)
+            # Waits and the timeouts that detect the lost region run on the lab's clock.
+            scale = max(options.timing.time_scale, 0.01)
+            runner = Runner(config, planner=runbooks.phases, poll=PollPolicy().scaled(scale),
+                            impatient=IMPATIENT.scaled(scale), state_dir=options.state_dir.parent)
             result = runner.run(Request(command="failover", to="secondary",
                                         incident_start=incident, report_dir=report_dir))
         observer.wait_recovered(timeout=10)

@@ -13,10 +13,17 @@ from typing import Any
 
 import structlog
 
-from dr.aws.gateway import CallLog, Gateway, SessionFactory, default_session_factory
+from dr.aws.gateway import (
+    IMPATIENT,
+    CallLog,
+    Gateway,
+    SessionFactory,
+    Timeouts,
+    default_session_factory,
+)
 from dr.config.model import Config, Role
 from dr.errors import UsageError
-from dr.runbook import measure, report
+from dr.runbook import measure, report, rollback
 from dr.runbook.context import RunInfo
 from dr.runbook.executor import Executor, StepRecord
 from dr.runbook.graph import Runbook
@@ -72,17 +79,23 @@ def new_run_id(now: datetime) -> str:
 class Runner:
     def __init__(self, config: Config, *, planner: PhasePlanner, notifier: Notifier | None = None,
                  session_factory: SessionFactory = default_session_factory,
-                 poll: PollPolicy | None = None, state_dir: Path = Path(".dr"),
+                 poll: PollPolicy | None = None, impatient: Timeouts = IMPATIENT,
+                 state_dir: Path = Path(".dr"),
                  after_append: Callable[[dict[str, Any]], None] | None = None,
-                 abort: threading.Event | None = None) -> None:
+                 abort: threading.Event | None = None, roll_back_on_abort: bool = False
+                 ) -> None:
         self.config = config
         self.planner = planner
         self.notifier = notifier
         self.session_factory = session_factory
         self.poll = poll or PollPolicy()
+        self.impatient = impatient
         self.state_dir = state_dir
         self.after_append = after_append
         self.abort = abort or threading.Event()
+        # A game day's stop condition undoes what the stopped phase changed; an operator's
+        # failover is never undone behind their back.
+        self.roll_back_on_abort = roll_back_on_abort
         self.waiter: Waiter | None = None
 
     def run(self, request: Request) -> Result:
@@ -106,7 +119,7 @@ class Runner:
         regions = self.config.regions
         to_region = regions.of(request.to)
         gateway = Gateway(dry_run=request.dry_run, patient_regions=frozenset({to_region}),
-                          session_factory=self.session_factory)
+                          session_factory=self.session_factory, impatient=self.impatient)
         phases = self.planner(self.config, request, gateway)
         lock = None if request.dry_run else self._lock(gateway, run_id, request, to_region)
         if lock:
@@ -174,6 +187,8 @@ class Runner:
         body: dict[str, Any] = {"phases": [], "problems": [], "accepted": []}
         multi = len(phases) > 1
         for index, (name, runbook) in enumerate(phases):
+            if self.abort.is_set():
+                break
             phase_started = utcnow()
             problems, facts = executor.readiness(runbook, name)
             blocking = [p for p in problems if not (p.data_loss and request.accept_data_loss)]
@@ -187,10 +202,13 @@ class Runner:
                 journal.append("readiness.passed", phase=name, facts=facts)
             prefix = f"{name}/" if multi else ""
             records = executor.execute(runbook, name, prefix, facts)
+            if self.abort.is_set() and self.roll_back_on_abort:
+                rollback.roll_back(executor, runbook, name, prefix, records)
             clock_start = (request.incident_start or started) if index == 0 else phase_started
             body["phases"].append(self._phase_summary(name, runbook, records, clock_start,
                                                       request))
-            if any(r.status == "failed" or r.detail.get("not_started") for r in records):
+            if self.abort.is_set() or any(r.status == "failed" or r.detail.get("not_started")
+                                          for r in records):
                 break
         return body
 
@@ -212,6 +230,7 @@ class Runner:
         done = body["phases"]
         records = [r for p in done for r in p["records"]]
         targets = self.config.targets
+        stopped_by = self.waiter.abort_reason if self.waiter and self.abort.is_set() else None
         if done:
             rto, rpo = done[0]["rto"], done[0]["rpo"]
         else:
@@ -221,8 +240,8 @@ class Runner:
                    "method": "none", "met": None}
         if body["problems"] and not records:
             outcome = "not_ready"
-        elif body["problems"] or any(r.status == "failed" or r.detail.get("not_started")
-                                     for r in records):
+        elif stopped_by or body["problems"] or any(
+                r.status == "failed" or r.detail.get("not_started") for r in records):
             outcome = "failed"
         elif request.dry_run:
             outcome = "planned"
@@ -243,6 +262,8 @@ class Runner:
             "incident_start": iso(request.incident_start),
             "estimated_seconds": round(sum(rb.critical_path() for _, rb in phases), 1),
         }
+        if stopped_by:
+            result["stopped_by"] = stopped_by
         if len(phases) > 1:
             result["phases"] = [{k: v for k, v in p.items() if k != "records"} for p in done]
         return result
