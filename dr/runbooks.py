@@ -96,9 +96,7 @@ def active_role(config: Config, gateway: Gateway) -> Role:
                     DBInstanceIdentifier=db.side(role))["DBInstances"][0]
             except Exception:  # noqa: BLE001 - a missing or unreachable side is no vote
                 continue
-            tags = aws.client("rds", region).list_tags_for_resource(
-                ResourceName=instance["DBInstanceArn"])["TagList"]
-            fenced = any(t["Key"] == rds.FENCE_TAG for t in tags)
+            fenced = rds.fenced_from(aws, region, instance) is not None
             if rds.source_of(instance) is None and not fenced:
                 votes.add(role)
     if len(votes) != 1:

@@ -55,9 +55,7 @@ def _database(aws: StepAws, config: Config, db: Any) -> dict[str, Any]:
                     return {"role": "missing"}
                 raise
             source = rds.source_of(instance)
-            tags = aws.client("rds", region).list_tags_for_resource(
-                ResourceName=instance["DBInstanceArn"])["TagList"]
-            fenced = any(t["Key"] == rds.FENCE_TAG for t in tags)
+            fenced = rds.fenced_from(aws, region, instance) is not None
             info = {"role": "replica" if source else ("fenced" if fenced else "writer"),
                     "status": instance["DBInstanceStatus"], "source": source}
             if source:

@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from dr.aws.gateway import StepAws
 from dr.config.model import Database
 from dr.errors import StepError, VerifyFailed
 from dr.runbook.context import StepContext
@@ -29,6 +30,13 @@ def describe(ctx: StepContext, region: str, identifier: str) -> dict[str, Any] |
             return None
         raise
     return found["DBInstances"][0]
+
+
+def fenced_from(aws: StepAws, region: str, instance: dict[str, Any]) -> str | None:
+    """The security groups a fenced instance had (its fence tag), or None if not fenced."""
+    tags = aws.client("rds", region).list_tags_for_resource(
+        ResourceName=instance["DBInstanceArn"])["TagList"]
+    return next((t["Value"] for t in tags if t["Key"] == FENCE_TAG), None)
 
 
 def source_of(instance: dict[str, Any]) -> str | None:
@@ -162,8 +170,7 @@ aws rds remove-tags-from-resource --region {region} --resource-name <DB_ARN> \\
             ctx.note(already_done=True, fence_group=fence)
             return
         rds = ctx.aws.client("rds", self.region)
-        tags = rds.list_tags_for_resource(ResourceName=instance["DBInstanceArn"])["TagList"]
-        if not any(t["Key"] == FENCE_TAG for t in tags):
+        if fenced_from(ctx.aws, self.region, instance) is None:
             rds.add_tags_to_resource(ResourceName=instance["DBInstanceArn"],
                                      Tags=[{"Key": FENCE_TAG, "Value": ",".join(groups)}])
         rds.modify_db_instance(DBInstanceIdentifier=self.identifier,
@@ -182,11 +189,10 @@ aws rds remove-tags-from-resource --region {region} --resource-name <DB_ARN> \\
         instance = describe(ctx, self.region, self.identifier)
         if instance is None:
             return
-        rds = ctx.aws.client("rds", self.region)
-        tags = rds.list_tags_for_resource(ResourceName=instance["DBInstanceArn"])["TagList"]
-        original = next((t["Value"] for t in tags if t["Key"] == FENCE_TAG), None)
+        original = fenced_from(ctx.aws, self.region, instance)
         if original is None:
             return
+        rds = ctx.aws.client("rds", self.region)
         rds.modify_db_instance(DBInstanceIdentifier=self.identifier,
                                VpcSecurityGroupIds=[g for g in original.split(",") if g],
                                ApplyImmediately=True)
@@ -456,9 +462,7 @@ aws rds delete-db-instance --region {region} --db-instance-identifier {identifie
         return params
 
     def _unfenced_groups(self, ctx: StepContext, retired: dict[str, Any]) -> dict[str, Any]:
-        tags = ctx.aws.client("rds", self.region).list_tags_for_resource(
-            ResourceName=retired["DBInstanceArn"])["TagList"]
-        groups = next((t["Value"] for t in tags if t["Key"] == FENCE_TAG), "")
+        groups = fenced_from(ctx.aws, self.region, retired)
         return {"VpcSecurityGroupIds": groups.split(",")} if groups else {}
 
     def _ready(self, ctx: StepContext, source_id: str) -> bool:
