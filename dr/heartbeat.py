@@ -68,42 +68,48 @@ def redacted(dsn: str) -> str:
 def write_forever(dsn: str, table: str, interval: float, stop_event: threading.Event) -> int:
     """Inserts one heartbeat row per `interval` seconds until `stop_event` is set.
 
-    A failed connection or statement is retried with exponential backoff (0.1 s doubling
-    to 5 s), so a failover or a restart of the database does not stop the writer.
-    Returns the number of rows written.
+    Any database failure is retried (tenacity, exponential backoff from 0.1 s to 5 s): a
+    failover, a restart, or a replica that is not promoted yet must not stop the writer, as
+    a sidecar that exits loses the RPO signal. Returns the number of rows written.
     """
+    import tenacity
+
     ident = table_identifier(table)
     insert = sql.SQL("INSERT INTO {} (writer_at) VALUES (%s)").format(ident)
     target = redacted(dsn)
     written = 0
-    backoff = _BACKOFF_START_S
-    while not stop_event.is_set():
-        try:
-            with psycopg.connect(dsn, autocommit=True, connect_timeout=_CONNECT_TIMEOUT_S) as conn:
-                ensure_table(conn, table)
-                log.info("heartbeat.connected", target=target, table=table)
-                backoff = _BACKOFF_START_S
-                next_at = time.monotonic()
-                while not stop_event.is_set():
-                    conn.execute(insert, (datetime.now(UTC),))
-                    written += 1
-                    # Keep to the schedule; after a stall, skip the missed slots.
-                    next_at += interval
-                    now = time.monotonic()
-                    if next_at < now:
-                        next_at = now + interval
-                    stop_event.wait(next_at - now)
-        except psycopg.Error as error:
-            # Any database failure is retried: a sidecar that exits loses the RPO signal.
-            # libpq's messages never carry the password, so they are safe to log.
-            log.warning(
-                "heartbeat.retry",
-                target=target,
-                error=f"{type(error).__name__}: {str(error).strip()}",
-                backoff=backoff,
-            )
-            stop_event.wait(backoff)
-            backoff = min(backoff * 2, _BACKOFF_MAX_S)
+
+    def session() -> None:
+        nonlocal written
+        with psycopg.connect(dsn, autocommit=True, connect_timeout=_CONNECT_TIMEOUT_S) as conn:
+            ensure_table(conn, table)
+            log.info("heartbeat.connected", target=target, table=table)
+            next_at = time.monotonic()
+            while not stop_event.is_set():
+                conn.execute(insert, (datetime.now(UTC),))
+                written += 1
+                # Keep to the schedule; after a stall, skip the missed slots.
+                next_at += interval
+                now = time.monotonic()
+                if next_at < now:
+                    next_at = now + interval
+                stop_event.wait(next_at - now)
+
+    def before_sleep(state: tenacity.RetryCallState) -> None:
+        # libpq's messages never carry the password, so they are safe to log.
+        error = state.outcome.exception() if state.outcome else None
+        log.warning("heartbeat.retry", target=target,
+                    error=f"{type(error).__name__}: {str(error).strip()}",
+                    backoff=state.next_action.sleep if state.next_action else None)
+
+    tenacity.Retrying(
+        retry=tenacity.retry_if_exception_type(psycopg.Error),
+        wait=tenacity.wait_exponential(multiplier=_BACKOFF_START_S, max=_BACKOFF_MAX_S),
+        stop=lambda _: stop_event.is_set(),
+        sleep=stop_event.wait,
+        before_sleep=before_sleep,
+        retry_error_callback=lambda _: None,
+    )(session)
     return written
 
 
