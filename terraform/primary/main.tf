@@ -404,3 +404,17 @@ module "dr_inventory" {
   inventory        = local.dr_inventory
   tags             = local.tags
 }
+
+# A copy in the standby region, so that both sides of dr.yaml can be rebuilt
+# there while the primary region (and this stack's state) is unreachable. The
+# secondary stack writes nothing into the primary region: it must not need it.
+resource "aws_ssm_parameter" "dr_inventory_copy" {
+  #checkov:skip=CKV2_AWS_34:the inventory holds resource names and endpoints, no secrets
+  provider    = aws.secondary
+  name        = module.dr_inventory.inventory_parameter_name
+  description = "DR inventory of the primary stack, kept in the standby region (JSON)"
+  type        = "String"
+  tier        = length(module.dr_inventory.document) > 4096 ? "Advanced" : "Standard"
+  value       = module.dr_inventory.document
+  tags        = local.tags
+}

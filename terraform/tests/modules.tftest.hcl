@@ -454,7 +454,7 @@ run "dr_inventory_written_to_ssm" {
     }
   }
   assert {
-    condition     = jsondecode(aws_ssm_parameter.inventory.value).role == "primary" && aws_ssm_parameter.inventory.name == "/timeline/test/dr/inventory"
+    condition     = jsondecode(aws_ssm_parameter.inventory.value).role == "primary" && aws_ssm_parameter.inventory.name == "/timeline/test/dr/inventory/primary"
     error_message = "The inventory is written as JSON to SSM."
   }
   assert {

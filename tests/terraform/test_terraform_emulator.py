@@ -283,12 +283,17 @@ def test_dr_inventory_in_outputs_and_ssm(applied, moto_endpoint):
     for stack, region in (("primary", PRIMARY_REGION), ("secondary", SECONDARY_REGION)):
         inventory = applied["outputs"][stack]["dr_inventory"]["value"]
         assert inventory["role"] == stack and inventory["region"] == region
-        stored = _boto("ssm", region, moto_endpoint).get_parameter(
-            Name="/timeline/dev/dr/inventory"
-        )
+        ssm = _boto("ssm", region, moto_endpoint)
+        stored = ssm.get_parameter(Name=f"/timeline/dev/dr/inventory/{stack}")
         assert json.loads(stored["Parameter"]["Value"]) == inventory
-        db_host = _boto("ssm", region, moto_endpoint).get_parameter(Name="/timeline/dev/db_host")
+        db_host = ssm.get_parameter(Name="/timeline/dev/db_host")
         assert db_host["Parameter"]["Value"] == inventory["parameters"][0]["value"]
+    # The standby region alone holds both sides.
+    copy = _boto("ssm", SECONDARY_REGION, moto_endpoint).get_parameter(
+        Name="/timeline/dev/dr/inventory/primary"
+    )
+    primary_inventory = applied["outputs"]["primary"]["dr_inventory"]["value"]
+    assert json.loads(copy["Parameter"]["Value"]) == primary_inventory
 
 
 def test_rendered_config_passes_dr_plan(applied, moto_endpoint, tmp_path):

@@ -17,7 +17,7 @@ resource "aws_ssm_parameter" "app" {
 # rebuild the configuration from inside the surviving region alone.
 resource "aws_ssm_parameter" "inventory" {
   #checkov:skip=CKV2_AWS_34:the inventory holds resource names and endpoints, no secrets
-  name        = "${var.parameter_prefix}/inventory"
+  name        = "${var.parameter_prefix}/inventory/${var.inventory.role}"
   description = "DR inventory of this region's stack (JSON)"
   type        = "String"
   tier        = length(local.document) > 4096 ? "Advanced" : "Standard"
