@@ -44,6 +44,9 @@ class LabOptions:
     rpo_seconds: float = 60.0
     rto_seconds: float = 900.0
     state_dir: Path = Path(".dr") / "lab"
+    # The estate's size; the data plane, the apps and the observer use its first database,
+    # parameter and record (benchmarks build bigger estates with it).
+    shape: Shape = field(default_factory=Shape)
 
     @property
     def timing(self) -> TimingProfile:
@@ -135,12 +138,10 @@ class Lab:
         self.emulator.reset()
         self.front = RegionFront(self.emulator.endpoint_url).start()
         self._stack.append(self.front.stop)
-        for name, value in {**CREDENTIALS, "AWS_ENDPOINT_URL": self.emulator.endpoint_url}.items():
-            os.environ.setdefault(name, value)
         session = boto3.session.Session(aws_access_key_id="lab", aws_secret_access_key="lab")
         with _endpoint(self.emulator.endpoint_url):
             estate = provision(session, primary=PRIMARY, secondary=SECONDARY,
-                               shape=Shape(), rpo_seconds=opts.rpo_seconds,
+                               shape=opts.shape, rpo_seconds=opts.rpo_seconds,
                                rto_seconds=opts.rto_seconds, replica_lag=None)
         self.config = estate.config
         self._start_data_plane()
