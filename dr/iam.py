@@ -1,10 +1,11 @@
 """The least-privilege IAM policy `dr` needs, generated from the step registry.
 
 Actions are the union of what the steps of the chosen runbooks declare, plus the calls a run
-makes outside its steps (notifications, the DynamoDB lock, and `dr reprotect` finding the
-active side). Each action belongs to one scope; a scope becomes one statement whose `Sid`
-names what its resources are, or why they cannot be narrowed. With a configuration, the
-resources are the configured ones (account `*`: dr does not know it); without one, `*`.
+makes outside its steps (notifications, the DynamoDB lock, `dr reprotect` finding the active
+side, and `dr gameday` reading its stop alarms and publishing its report). Each action
+belongs to one scope; a scope becomes one statement whose `Sid` names what its resources are,
+or why they cannot be narrowed. With a configuration, the resources are the configured ones
+(account `*`: dr does not know it); without one, `*`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from dr import runbooks
+from dr import gameday, runbooks
 from dr.config.model import ROLES, Config
 from dr.config.placeholder import is_placeholder, placeholder_config
 from dr.runbook.graph import Runbook
@@ -29,15 +30,19 @@ LOCK_ACTIONS = ("dynamodb:DescribeTable", "dynamodb:PutItem", "dynamodb:GetItem"
 # dr.runbooks.active_role: which side is writable and not fenced (the fence tag), before
 # `dr reprotect`.
 DISCOVERY_ACTIONS = ("rds:DescribeDBInstances", "rds:ListTagsForResource")
+# `dr iam-policy --runbook` also takes gameday: the drill's steps plus dr.gameday's calls.
+POLICY_RUNBOOKS = (*runbooks.RUNBOOKS, "gameday")
 
 
 @dataclass(frozen=True)
 class Scope:
     """One statement: its Sid with a configuration, and its resources for one grant.
-    `arns` is None for actions without resource-level permissions (always `*`)."""
+    `arns` is None for actions without resource-level permissions (always `*`); those may
+    still be narrowed by a `condition` on the action's own condition keys."""
 
     sid: str
     arns: Callable[[Config, StepType | None], list[str]] | None
+    condition: dict[str, dict[str, str]] | None = None
 
 
 def _db_arns(config: Config, step: StepType | None) -> list[str]:
@@ -109,6 +114,18 @@ def _table_arns(config: Config, step: StepType | None) -> list[str]:
             for r in ROLES]
 
 
+def _report_arns(config: Config, step: StepType | None) -> list[str]:
+    if config.gameday is None or not config.gameday.report_bucket:
+        return []
+    return [f"arn:aws:s3:::{config.gameday.report_bucket}/{config.app}/{config.environment}/*"]
+
+
+def _alarm_arns(config: Config, step: StepType | None) -> list[str]:
+    alarms = config.gameday.stop_alarms if config.gameday else ()
+    return [f"arn:aws:cloudwatch:{config.regions.of(r)}:*:alarm:{name}"
+            for r in ROLES for name in alarms]
+
+
 _DB = Scope("RdsDatabases", _db_arns)
 _ROUTE53_ZONE = Scope("Route53HostedZones", _zone_arns)
 _CLOUDFRONT = Scope("CloudFrontDistributions", _distribution_arns)
@@ -134,6 +151,11 @@ SCOPES: dict[str, Scope] = {
     "ec2:RevokeSecurityGroupEgress": _FENCE,
     "ec2:CreateTags": _FENCE,
     "cloudwatch:GetMetricStatistics": Scope("CloudWatchReadMetricsNoResourceLevel", None),
+    "cloudwatch:DescribeAlarms": Scope("CloudWatchGamedayStopAlarms", _alarm_arns),
+    "cloudwatch:PutMetricData": Scope(
+        "CloudWatchDrMetricsNoResourceLevel", None,
+        {"StringEquals": {"cloudwatch:namespace": gameday.NAMESPACE}}),
+    "s3:PutObject": Scope("S3GamedayReports", _report_arns),
     "secretsmanager:GetSecretValue": Scope("SecretsManagerHeartbeatSecrets", _secret_arns),
     "route53:GetHostedZone": _ROUTE53_ZONE,
     "route53:ListResourceRecordSets": _ROUTE53_ZONE,
@@ -167,10 +189,11 @@ def graphs(config: Config, runbook: str | None = None) -> list[Runbook]:
     }
     built["drill"] = built["failover"] + [runbooks.reprotect(config, "secondary")] \
         + built["failback"]
+    built["gameday"] = built["drill"]
     if runbook is None:
         return [g for name in runbooks.RUNBOOKS for g in built[name]]
     if runbook not in built:
-        raise ValueError(f"unknown runbook {runbook!r} (one of {', '.join(runbooks.RUNBOOKS)})")
+        raise ValueError(f"unknown runbook {runbook!r} (one of {', '.join(POLICY_RUNBOOKS)})")
     return built[runbook]
 
 
@@ -184,6 +207,8 @@ def _grants(config: Config, runbook: str | None
     run_level = list(sns.IAM_ACTIONS) + list(LOCK_ACTIONS)
     if runbook in (None, "reprotect"):
         run_level += DISCOVERY_ACTIONS
+    if runbook in (None, "gameday") and (config.gameday or is_placeholder(config)):
+        run_level += gameday.IAM_ACTIONS
     for action in run_level:
         yield action, SCOPES[action], config, None
 
@@ -194,6 +219,7 @@ def policy(config: Config | None = None, runbook: str | None = None) -> dict[str
     source = config if narrowed else placeholder_config()
     assert source is not None
     statements: dict[str, tuple[set[str], set[str]]] = {}
+    conditions: dict[str, dict[str, dict[str, str]]] = {}
     for action, scope, cfg, step in _grants(source, runbook):
         if scope.arns is None:
             sid, resources = scope.sid, ["*"]
@@ -206,9 +232,12 @@ def policy(config: Config | None = None, runbook: str | None = None) -> dict[str
         actions, arns = statements.setdefault(sid, (set(), set()))
         actions.add(action)
         arns.update(resources)
+        if scope.condition:
+            conditions[sid] = scope.condition
     return {"Version": VERSION, "Statement": [
         {"Sid": sid, "Effect": "Allow", "Action": sorted(actions),
-         "Resource": "*" if arns == {"*"} else sorted(arns)}
+         "Resource": "*" if arns == {"*"} else sorted(arns),
+         **({"Condition": conditions[sid]} if sid in conditions else {})}
         for sid, (actions, arns) in sorted(statements.items())]}
 
 

@@ -140,7 +140,8 @@ def apply(profile: TimingProfile, clock: Clock = time.monotonic) -> None:
         _layer.clock = clock
         if _layer.installed:
             return
-        for install in (_install_rds, _install_route53, _install_cloudfront, _install_ecs):
+        for install in (_install_rds, _install_route53, _install_cloudfront, _install_ecs,
+                        _install_request_decompression):
             install()
         _layer.installed = True
 
@@ -571,3 +572,21 @@ def _install_ecs() -> None:
     EC2ContainerServiceBackend.create_service = create_service  # type: ignore[method-assign]
     EC2ContainerServiceBackend.update_service = update_service  # type: ignore[method-assign]
     EC2ContainerServiceBackend.describe_services = describe_services  # type: ignore[method-assign]
+
+
+def _install_request_decompression() -> None:
+    """A gzip-compressed request is accepted, as AWS accepts it. botocore gzips bodies of
+    10 KiB or more for operations that allow it, such as a PutMetricData with many metrics
+    (https://docs.aws.amazon.com/sdkref/latest/guide/feature-compression.html). moto's server
+    un-gzips the body on the way in (moto_server/utilities.py) and its response class then
+    un-gzips it again because Content-Encoding still says gzip, failing with a 500; a body
+    that is no longer gzip is passed through."""
+    import moto.core.responses as responses
+
+    ungzip = responses.gzip_decompress
+
+    def once(body: bytes) -> bytes:
+        return ungzip(body) if body[:2] == b"\x1f\x8b" else body
+
+    responses.gzip_decompress = once
+

@@ -48,6 +48,8 @@ def markdown(report: dict[str, Any]) -> str:
         f"- RPO: {_seconds(rpo['measured_seconds'])} against {rpo['target_seconds']} s "
         f"(method: {rpo['method']})",
     ]
+    if report.get("stopped_by"):
+        lines.append(f"- stopped by {report['stopped_by']}")
     for problem in report.get("problems", []):
         lines.append(f"- not ready: {problem}")
     for follow_up in report.get("follow_ups", []):

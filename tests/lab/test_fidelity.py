@@ -485,3 +485,14 @@ def test_apply_is_idempotent(aws: LabAws) -> None:
     fidelity.apply(INSTANT)
     fidelity.apply(INSTANT)
     assert (RDSBackend.promote_read_replica, Route53.change_resource_record_sets) == before
+
+
+def test_a_gzip_compressed_request_is_accepted(aws: LabAws) -> None:
+    """botocore gzips a PutMetricData body of 10 KiB or more; AWS takes it, so must the lab."""
+    data = [{"MetricName": "StepSeconds", "Value": float(i), "Unit": "Seconds",
+             "Dimensions": [{"Name": "Step", "Value": f"failover/step-{i:03d}-" + "x" * 60}]}
+            for i in range(100)]
+    cloudwatch = aws.client("cloudwatch", "us-west-2")
+    cloudwatch.put_metric_data(Namespace="DR", MetricData=data)
+    assert len(cloudwatch.list_metrics(Namespace="DR")["Metrics"]) == 100
+

@@ -9,7 +9,8 @@ the steps' own bookkeeping is missed).
 Runs: failover, `dr reprotect` (finding the active side), failback, with a heartbeat database
 whose DSN is a Secrets Manager secret; and a failover under the DynamoDB lock (first refused
 by a dead run's lock, then forcing it, long enough to renew its lease), after which every
-step that can roll back is rolled back.
+step that can roll back is rolled back; and a game day (a drill that reads its stop alarm
+and publishes its report, metrics and summary).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from dr import iam, runbooks
 from dr.aws.gateway import CallLog, Gateway
 from dr.config.model import Config
 from dr.errors import LockHeld
+from dr.gameday import run_gameday
 from dr.lab.emulator import Emulator
 from dr.lab.estate import Shape, provision
 from dr.lab.postgres import PostgresPair
@@ -46,7 +48,7 @@ PRIMARY, SECONDARY = "us-east-1", "us-west-2"
 # botocore service name -> IAM service prefix, for the services dr calls.
 IAM_PREFIX = {"rds": "rds", "ec2": "ec2", "route53": "route53", "cloudfront": "cloudfront",
               "ecs": "ecs", "ssm": "ssm", "cloudwatch": "cloudwatch", "sns": "sns",
-              "dynamodb": "dynamodb", "secretsmanager": "secretsmanager"}
+              "dynamodb": "dynamodb", "secretsmanager": "secretsmanager", "s3": "s3"}
 FAST = PollPolicy(floor=0.05, cap=0.2)
 
 # Actions a runbook is granted that it may send no operation for, each with the reason.
@@ -205,10 +207,33 @@ def all_scenarios(tmp_path: Path, emulator: Emulator) -> dict[str, Scenario]:
             run(locked, recorder, tmp_path, "failover", "failover", "secondary")
         found["locked failover"] = run(locked, recorder, tmp_path, "failover", "failover",
                                        "secondary", force_unlock="2026-01-01T00-00-00Z-dead")
-    # The failback has the same step types, so the same rollbacks.
-    found["rollbacks"] = Scenario(locked, ("failover", "failback"),
+    # The failback has the same step types, so the same rollbacks; a game day stopped by an
+    # alarm sends them (dr.runbook.rollback).
+    found["rollbacks"] = Scenario(locked, ("failover", "failback", "gameday"),
                                   roll_back_everything(locked, recorder), set(), whole_run=False)
+    emulator.reset()
+    found["gameday"] = gameday(tmp_path, recorder)
     return found
+
+
+def gameday(tmp_path: Path, recorder: Recorder) -> Scenario:
+    def with_gameday(config: dict[str, Any]) -> None:
+        config["gameday"] = {"report_bucket": "gameday-reports", "stop_alarms": ["api-5xx"]}
+
+    boto3.client("s3", region_name=SECONDARY).create_bucket(
+        Bucket="gameday-reports", CreateBucketConfiguration={"LocationConstraint": SECONDARY})
+    boto3.client("cloudwatch", region_name=SECONDARY).put_metric_alarm(
+        AlarmName="api-5xx", Namespace="AWS/ApplicationELB", MetricName="HTTPCode_Target_5XX_Count",
+        Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=10,
+        ComparisonOperator="GreaterThanThreshold")
+    with health_endpoint() as url:
+        config = estate(tmp_path, "gameday", health={"api": (url, url)}, edit=with_gameday)
+        result = run_gameday(config, allow_prod=False, report_dir=tmp_path / "gameday",
+                             session_factory=recorder.session, state_dir=tmp_path / ".dr",
+                             poll=FAST, watch_seconds=0.05)
+    assert result.outcome == "succeeded", json.dumps(result.report, indent=1, default=str)
+    assert not result.report["published"]["errors"], result.report["published"]
+    return Scenario(config, ("gameday",), recorder.take(), counted(result))
 
 
 _RECORDED: dict[str, dict[str, Scenario] | BaseException] = {}
@@ -230,7 +255,7 @@ def recorded(aws: LabAws, emulator: Emulator, tmp_path_factory: pytest.TempPathF
     return runs
 
 
-SCENARIOS = ["failover", "reprotect", "failback", "locked failover", "rollbacks"]
+SCENARIOS = ["failover", "reprotect", "failback", "locked failover", "rollbacks", "gameday"]
 
 
 @pytest.mark.parametrize("name", SCENARIOS)

@@ -9,7 +9,7 @@ import botocore.session
 import pytest
 
 import dr.runbooks  # noqa: F401 - registers every step type
-from dr import docs, iam
+from dr import docs, gameday, iam
 from dr.config.placeholder import placeholder_config
 from dr.config.schema import SECTIONS
 from dr.runbook.steptype import REGISTRY, StepType
@@ -18,7 +18,7 @@ from dr.steps import sns
 # IAM service prefix -> botocore service name, for the services dr calls.
 SERVICES = {"rds": "rds", "ec2": "ec2", "route53": "route53", "cloudfront": "cloudfront",
             "ecs": "ecs", "ssm": "ssm", "cloudwatch": "cloudwatch", "sns": "sns",
-            "dynamodb": "dynamodb", "secretsmanager": "secretsmanager"}
+            "dynamodb": "dynamodb", "secretsmanager": "secretsmanager", "s3": "s3"}
 # Step types that make no AWS call, and so declare no IAM action.
 NO_AWS_CALLS = {"health.verify"}
 
@@ -51,7 +51,7 @@ def test_step_type_declares_everything(name: str, cls: type[StepType]) -> None:
 
 IAM_ACTIONS = sorted({a for _, cls in STEP_TYPES for a in cls.iam_actions}
                      | set(iam.LOCK_ACTIONS) | set(iam.DISCOVERY_ACTIONS)
-                     | set(sns.IAM_ACTIONS))
+                     | set(sns.IAM_ACTIONS) | set(gameday.IAM_ACTIONS))
 
 
 @pytest.mark.parametrize("action", IAM_ACTIONS)

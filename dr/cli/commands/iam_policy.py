@@ -3,11 +3,11 @@ import json
 import click
 
 from dr.cli.options import common, load_config
-from dr.runbooks import RUNBOOKS
+from dr.iam import POLICY_RUNBOOKS
 
 
 @click.command("iam-policy")
-@click.option("--runbook", type=click.Choice(RUNBOOKS), default=None,
+@click.option("--runbook", type=click.Choice(POLICY_RUNBOOKS), default=None,
               help="Only what this runbook needs (default: every runbook).")
 @common
 @click.pass_obj

@@ -1,0 +1,201 @@
+"""`dr gameday` against the emulator: what it publishes is read back from S3, CloudWatch and
+SNS (through an SQS queue subscribed to the topic); production is refused; a stop alarm that
+goes to ALARM mid-drill stops it, and what the stopped phase changed is rolled back."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dr import config as dr_config
+from dr.cli.main import main
+from dr.gameday import run_gameday
+from dr.runbook.waiting import PollPolicy
+from tests.steps.conftest import World
+from tests.support import end_state
+
+BUCKET = "timeline-dr-reports"
+ALARM = "timeline-api-5xx"
+FAST = PollPolicy(floor=0.05, cap=0.2)
+
+
+def with_gameday(world: World, environment: str | None = None) -> str:
+    """Adds the gameday section, its bucket and its alarm; returns the recovery region."""
+    recovery = world.config["regions"]["secondary"]
+    world.config["gameday"] = {"report_bucket": BUCKET, "stop_alarms": [ALARM]}
+    if environment:
+        world.config["environment"] = environment
+    world.write()
+    world.aws.client("s3", recovery).create_bucket(
+        Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": recovery})
+    world.aws.client("cloudwatch", recovery).put_metric_alarm(
+        AlarmName=ALARM, Namespace="AWS/ApplicationELB", MetricName="HTTPCode_Target_5XX_Count",
+        Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=10,
+        ComparisonOperator="GreaterThanThreshold")
+    return recovery
+
+
+def subscribe_queue(world: World, region: str) -> str:
+    sqs = world.aws.client("sqs", region)
+    url = sqs.create_queue(QueueName="gameday-summary")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"]
+    world.aws.client("sns", region).subscribe(
+        TopicArn=world.config["notify"]["sns_topic_arn"]["secondary"], Protocol="sqs",
+        Endpoint=arn)
+    return url
+
+
+def messages(world: World, region: str, url: str) -> list[dict[str, Any]]:
+    received = world.aws.client("sqs", region).receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+    return [json.loads(m["Body"]) for m in received.get("Messages", [])]
+
+
+def statistic(world: World, region: str, name: str, *extra: dict[str, str]) -> float:
+    dims = [{"Name": "App", "Value": world.config["app"]},
+            {"Name": "Environment", "Value": world.config["environment"]}, *extra]
+    now = datetime.now(UTC)
+    points = world.aws.client("cloudwatch", region).get_metric_statistics(
+        Namespace="DR", MetricName=name, Dimensions=dims, StartTime=now - timedelta(hours=1),
+        EndTime=now + timedelta(minutes=5), Period=60, Statistics=["Maximum"])["Datapoints"]
+    assert len(points) == 1, (name, extra, points)
+    return float(points[0]["Maximum"])
+
+
+def test_gameday_publishes_report_metrics_and_summary(
+        world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    recovery = with_gameday(world)
+    queue = subscribe_queue(world, recovery)
+    out = world.path.parent / "gameday"
+    code = main(["gameday", "--config", str(world.path), "--report-dir", str(out)])
+    assert code == 0, capsys.readouterr().out
+    local = json.loads((out / "report.json").read_text())
+    assert local["command"] == "gameday" and local["outcome"] == "succeeded"
+    prefix = f"{world.config['app']}/{world.config['environment']}/{local['run_id']}/"
+    assert local["published"] == {"s3": f"s3://{BUCKET}/{prefix}", "metrics": 3 + len(
+        local["steps"]), "sns": world.config["notify"]["sns_topic_arn"]["secondary"],
+        "errors": []}
+
+    s3 = world.aws.client("s3", recovery)
+    stored = json.loads(s3.get_object(Bucket=BUCKET, Key=prefix + "report.json")["Body"].read())
+    assert {k: v for k, v in local.items() if k != "published"} == stored
+    markdown = s3.get_object(Bucket=BUCKET, Key=prefix + "report.md")["Body"].read().decode()
+    assert local["run_id"] in markdown and "**succeeded**" in markdown
+
+    names = {m["MetricName"] for m in world.aws.client("cloudwatch", recovery).list_metrics(
+        Namespace="DR")["Metrics"]}
+    assert names == {"DrillSucceeded", "RTOSeconds", "RPOSeconds", "StepSeconds"}
+    assert statistic(world, recovery, "DrillSucceeded") == 1
+    assert statistic(world, recovery, "RTOSeconds") == pytest.approx(
+        local["rto"]["measured_seconds"])
+    assert statistic(world, recovery, "RPOSeconds") == pytest.approx(
+        local["rpo"]["measured_seconds"])
+    step = local["steps"][0]
+    assert statistic(world, recovery, "StepSeconds", {"Name": "Step", "Value": step["id"]}
+                     ) == pytest.approx(step["seconds"])
+
+    # The run's own started/finished notices go to the same topic, beside the summary.
+    subject = f"dr gameday {world.config['app']}/{world.config['environment']}: succeeded"
+    [summary] = [b for b in messages(world, recovery, queue) if b["Subject"] == subject]
+    assert local["run_id"] in summary["Message"]
+    assert f"report: s3://{BUCKET}/{prefix}" in summary["Message"]
+
+
+@pytest.mark.parametrize("environment", ["prod", "Production"])
+def test_gameday_refuses_production_without_allow_prod(
+        small_world: World, environment: str, capsys: pytest.CaptureFixture[str]) -> None:
+    recovery = with_gameday(small_world, environment)
+    code = main(["gameday", "--config", str(small_world.path)])
+    assert code == 2
+    assert "--allow-prod" in capsys.readouterr().err
+    assert not (small_world.path.parent / ".dr").exists()
+    assert "Contents" not in small_world.aws.client("s3", recovery).list_objects_v2(
+        Bucket=BUCKET)
+    end_state.assert_failed_over(small_world.aws, small_world.config, "primary",
+                                 other_reachable=True)
+
+
+def test_gameday_needs_a_report_bucket(small_world: World,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["gameday", "--config", str(small_world.path)])
+    assert code == 2
+    assert "gameday.report_bucket" in capsys.readouterr().err
+
+
+def test_a_stop_alarm_in_alarm_mid_drill_stops_it_and_rolls_back(small_world: World) -> None:
+    recovery = with_gameday(small_world)
+    # The recovery region's app never turns healthy, so the failover waits at its health
+    # check until something stops it; the stop alarm fires once that check has started, when
+    # every step it needs (fence, promote, scale-up, parameters) has succeeded.
+    small_world.health["secondary"].status = 503
+    cloudwatch = small_world.aws.client("cloudwatch", recovery)
+
+    fired = threading.Event()
+
+    def fire_alarm_at_health_check(record: dict[str, Any]) -> None:
+        if record["event"] == "step.started" and record["type"] == "health.verify" \
+                and not fired.is_set():
+            fired.set()
+            cloudwatch.set_alarm_state(AlarmName=ALARM, StateValue="ALARM",
+                                       StateReason="5xx above threshold")
+
+    config = dr_config.load(small_world.path)
+    result = run_gameday(config, allow_prod=False, report_dir=Path("out"), poll=FAST,
+                         watch_seconds=0.05, after_append=fire_alarm_at_health_check)
+    rep = result.report
+    assert result.exit_code == 1 and rep["outcome"] == "failed"
+    assert ALARM in rep["stopped_by"]
+    assert [p["name"] for p in rep["phases"]] == ["failover"]
+    status = {s["id"]: s["status"] for s in rep["steps"]}
+    health = next(s for s in rep["steps"] if s["type"] == "health.verify")
+    assert health["status"] == "failed" and ALARM in health["error"]
+    rolled = {s["type"] for s in rep["steps"] if s["status"] == "rolled_back"}
+    assert rolled == {"rds.fence-primary", "ecs.scale-up", "ssm.put-parameter"}, status
+    assert all("error" not in s["detail"]["rollback"] for s in rep["steps"]
+               if s["status"] == "rolled_back")
+    promote = next(s for s in rep["steps"] if s["type"] == "rds.promote-replica")
+    assert promote["status"] == "succeeded"
+    assert any(f.startswith(f"{promote['id']} was not rolled back") for f in rep["follow_ups"])
+
+    regions = small_world.config["regions"]
+    for svc in small_world.config["services"]:
+        assert end_state.desired(small_world.aws, regions["secondary"], svc["cluster"],
+                                 svc["service"]) == svc["standby_count"]
+    for param in small_world.config["parameters"]:
+        assert end_state.parameter(small_world.aws, regions["secondary"],
+                                   param["name"]) == param["primary"]
+    journal = [json.loads(line) for line in
+               (Path(".dr/runs") / rep["run_id"] / "journal.jsonl").read_text().splitlines()]
+    assert {r["step"] for r in journal if r["event"] == "step.rolled_back"} == {
+        s["id"] for s in rep["steps"] if s["status"] == "rolled_back"}
+
+    # The failed drill is published too: that is what the team's alarm is for.
+    assert statistic(small_world, recovery, "DrillSucceeded") == 0
+    stored = small_world.aws.client("s3", recovery).get_object(
+        Bucket=BUCKET, Key=rep["published"]["s3"].split("/", 3)[3] + "report.json")
+    assert json.loads(stored["Body"].read())["stopped_by"] == rep["stopped_by"]
+
+
+def test_a_stop_alarm_already_in_alarm_means_not_ready(
+        small_world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    recovery = with_gameday(small_world)
+    small_world.aws.client("cloudwatch", recovery).set_alarm_state(
+        AlarmName=ALARM, StateValue="ALARM", StateReason="already burning")
+    assert main(["gameday", "--config", str(small_world.path)]) == 3
+    assert ALARM in capsys.readouterr().err
+    assert not (small_world.path.parent / ".dr").exists()
+
+
+def test_a_stop_alarm_that_does_not_exist_is_a_configuration_error(
+        small_world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    with_gameday(small_world)
+    small_world.config["gameday"]["stop_alarms"] = [ALARM, "timeline-api-typo"]
+    small_world.write()
+    assert main(["gameday", "--config", str(small_world.path)]) == 2
+    assert "gameday.stop_alarms[1]" in capsys.readouterr().err
