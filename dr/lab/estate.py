@@ -40,6 +40,14 @@ def provision(session: Any, *, primary: str, secondary: str, shape: Shape,
               environment: str = "staging", rto_seconds: float = 900, rpo_seconds: float = 60,
               lock_table: str | None = None, replica_lag: float | None = 1.0) -> Estate:
     """Create the estate with `session` (a boto3 Session pointed at the emulator)."""
+    made: dict[tuple[str, str], Any] = {}
+
+    def client(service: str, region: str) -> Any:
+        # Making a client costs far more than a call to the emulator: make each once.
+        if (service, region) not in made:
+            made[service, region] = session.client(service, region_name=region)
+        return made[service, region]
+
     regions = {"primary": primary, "secondary": secondary}
     short = {role: _short(r) for role, r in regions.items()}
     config: dict[str, Any] = {
@@ -53,17 +61,17 @@ def provision(session: Any, *, primary: str, secondary: str, shape: Shape,
     for i in range(shape.databases):
         name = "main" if i == 0 else f"db{i}"
         ids = {"primary": f"{app}-{name}", "secondary": f"{app}-{name}-dr"}
-        rds_p = session.client("rds", region_name=primary)
+        rds_p = client("rds", primary)
         source = rds_p.create_db_instance(
             DBInstanceIdentifier=ids["primary"], Engine="postgres", EngineVersion="15.4",
             DBInstanceClass="db.t4g.medium", AllocatedStorage=20, MasterUsername="timeline",
             MasterUserPassword="lab-only-password", BackupRetentionPeriod=30,
         )["DBInstance"]
-        session.client("rds", region_name=secondary).create_db_instance_read_replica(
+        client("rds", secondary).create_db_instance_read_replica(
             DBInstanceIdentifier=ids["secondary"],
             SourceDBInstanceIdentifier=source["DBInstanceArn"], DBInstanceClass="db.t4g.medium")
         if replica_lag is not None:
-            session.client("cloudwatch", region_name=secondary).put_metric_data(
+            client("cloudwatch", secondary).put_metric_data(
                 Namespace="AWS/RDS", MetricData=[{
                     "MetricName": "ReplicaLag", "Value": replica_lag, "Unit": "Seconds",
                     "Timestamp": datetime.now(UTC),
@@ -71,7 +79,7 @@ def provision(session: Any, *, primary: str, secondary: str, shape: Shape,
                                     "Value": ids["secondary"]}]}])
         config["databases"].append({"name": name, **ids})
 
-    route53 = session.client("route53", region_name="us-east-1")
+    route53 = client("route53", "us-east-1")
     for z in range(shape.zones):
         domain = f"{app}{z or ''}.example.com"
         zone = route53.create_hosted_zone(Name=domain, CallerReference=f"dr-lab-{domain}")
@@ -89,7 +97,7 @@ def provision(session: Any, *, primary: str, secondary: str, shape: Shape,
             route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={
                 "Changes": changes[start:start + 500]})
 
-    cloudfront = session.client("cloudfront", region_name="us-east-1")
+    cloudfront = client("cloudfront", "us-east-1")
     for d in range(shape.distributions):
         domains = {role: f"alb{d or ''}.{short[role]}.{app}.example.net" for role in regions}
         origins = [{"Id": "api", "DomainName": domains["primary"],
@@ -111,7 +119,7 @@ def provision(session: Any, *, primary: str, secondary: str, shape: Shape,
     for s in range(shape.services):
         name = "api" if s == 0 else f"worker{s}"
         for role, region in regions.items():
-            ecs = session.client("ecs", region_name=region)
+            ecs = client("ecs", region)
             ecs.create_cluster(clusterName=app)
             ecs.register_task_definition(family=f"{app}-{name}", containerDefinitions=[
                 {"name": name, "image": f"{app}/{name}:1", "memory": 512}])
@@ -125,7 +133,7 @@ def provision(session: Any, *, primary: str, secondary: str, shape: Shape,
         values = {role: f"{app}-main.{short[role]}.rds.example.net" if p == 0
                   else f"{role}-value-{p}" for role in regions}
         for region in regions.values():
-            session.client("ssm", region_name=region).put_parameter(
+            client("ssm", region).put_parameter(
                 Name=name, Value=values["primary"], Type="String", Overwrite=True)
         config["parameters"].append({"name": name, **values})
 
@@ -134,13 +142,13 @@ def provision(session: Any, *, primary: str, secondary: str, shape: Shape,
                                  "expect_status": 200, "consecutive": 2,
                                  "interval_seconds": 0.1})
 
-    topics = {role: session.client("sns", region_name=region).create_topic(
+    topics = {role: client("sns", region).create_topic(
         Name=f"{app}-dr-events")["TopicArn"] for role, region in regions.items()}
     config["notify"] = {"sns_topic_arn": topics}
 
     if lock_table:
         for region in regions.values():
-            session.client("dynamodb", region_name=region).create_table(
+            client("dynamodb", region).create_table(
                 TableName=lock_table, BillingMode="PAY_PER_REQUEST",
                 KeySchema=[{"AttributeName": "LockID", "KeyType": "HASH"}],
                 AttributeDefinitions=[{"AttributeName": "LockID", "AttributeType": "S"}])
