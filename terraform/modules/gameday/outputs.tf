@@ -1,0 +1,34 @@
+output "schedule_arn" {
+  description = "The EventBridge Scheduler schedule."
+  value       = aws_scheduler_schedule.gameday.arn
+}
+
+output "task_definition_arn" {
+  description = "The dr gameday task definition (run it by hand with aws ecs run-task)."
+  value       = aws_ecs_task_definition.gameday.arn
+}
+
+output "task_role_arn" {
+  description = "The role dr runs as: exactly task_policy_json."
+  value       = aws_iam_role.task.arn
+}
+
+output "execution_role_arn" {
+  description = "The role ECS starts the task with."
+  value       = aws_iam_role.execution.arn
+}
+
+output "log_group_name" {
+  description = "Where the task's logs go."
+  value       = aws_cloudwatch_log_group.gameday.name
+}
+
+output "alarm_name" {
+  description = "The alarm on DrillSucceeded (failed or missing)."
+  value       = aws_cloudwatch_metric_alarm.drill_failed_or_missing.alarm_name
+}
+
+output "alarm_arn" {
+  description = "The alarm's ARN."
+  value       = aws_cloudwatch_metric_alarm.drill_failed_or_missing.arn
+}
