@@ -39,6 +39,12 @@ data "aws_route53_zone" "this" {
   private_zone = false
 }
 
+# The copy of the primary's inventory that the primary stack keeps in this
+# region: where the CloudFront distribution dr repoints lives.
+data "aws_ssm_parameter" "primary_inventory" {
+  name = "${local.parameter_path}/dr/inventory/primary"
+}
+
 data "aws_acm_certificate" "this" {
   domain      = "*.${var.zone_name}"
   statuses    = ["ISSUED"]
@@ -198,9 +204,9 @@ locals {
       ttl     = 60
       value   = local.endpoint
     }]
-    cdn = [{
-      distribution_id = var.cdn_distribution_id
-      origin_id       = "api"
+    cdn = [for c in jsondecode(data.aws_ssm_parameter.primary_inventory.insecure_value).cdn : {
+      distribution_id = c.distribution_id
+      origin_id       = c.origin_id
       domain          = local.endpoint
     }]
     services = [{

@@ -203,9 +203,3 @@ variable "cache_global_replication_group_id" {
   type        = string
   default     = null
 }
-
-variable "cdn_distribution_id" {
-  description = "CloudFront distribution of the primary stack, for this stack's dr_inventory; null leaves it to dr config render to take it from the primary's inventory."
-  type        = string
-  default     = null
-}

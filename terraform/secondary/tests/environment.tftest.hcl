@@ -41,8 +41,8 @@ run "dr_inventory_shape" {
     error_message = "dr repoints app.<zone> to this region's endpoint on failover."
   }
   assert {
-    condition     = output.dr_inventory.cdn[0].origin_id == "api" && output.dr_inventory.cdn[0].domain == "api.usw2.${var.zone_name}"
-    error_message = "dr repoints the CDN's api origin to this region."
+    condition     = output.dr_inventory.cdn[0].distribution_id == "E2ABCDEFGHIJK" && output.dr_inventory.cdn[0].origin_id == "api" && output.dr_inventory.cdn[0].domain == "api.usw2.${var.zone_name}"
+    error_message = "dr repoints the primary's CDN origin (read from the primary's inventory copy in this region) to this region."
   }
   assert {
     condition     = output.dr_inventory.lock_table == "${var.app}-${var.environment}-locks"

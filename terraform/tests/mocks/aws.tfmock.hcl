@@ -27,6 +27,12 @@ mock_data "aws_acm_certificate" {
 }
 
 
+mock_data "aws_ssm_parameter" {
+  defaults = {
+    insecure_value = "{\"cdn\":[{\"distribution_id\":\"E2ABCDEFGHIJK\",\"origin_id\":\"api\",\"domain\":\"api.use1.example.com\"}]}"
+  }
+}
+
 mock_data "aws_route53_zone" {
   defaults = {
     zone_id = "Z0123456789MOCK"
