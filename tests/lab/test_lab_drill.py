@@ -38,6 +38,7 @@ def test_drill_measures_rto_and_rpo_as_the_lab_sees_them(
 
 
 @needs_postgres
+@pytest.mark.slow
 def test_no_wan_delay_loses_nothing_acknowledged(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     code, report = drill(tmp_path, monkeypatch, "--wan-delay", "0")
@@ -47,6 +48,7 @@ def test_no_wan_delay_loses_nothing_acknowledged(
 
 
 @needs_postgres
+@pytest.mark.slow
 def test_lag_above_the_rpo_target_refuses_before_changing_anything(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     code, report = drill(tmp_path, monkeypatch, "--wan-delay", "5", "--rpo-seconds", "2")
@@ -56,6 +58,7 @@ def test_lag_above_the_rpo_target_refuses_before_changing_anything(
     assert any("replica lag" in p for p in report["problems"])
 
 
+@pytest.mark.slow
 def test_without_a_data_plane_the_drill_says_so_and_uses_replica_lag(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

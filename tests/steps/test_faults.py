@@ -18,6 +18,7 @@ from tests.support import end_state
 RUNS = 20
 
 
+@pytest.mark.slow
 def test_twenty_consecutive_failovers_succeed_with_20_percent_faults(
         small_world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = drconfig.load(small_world.path)
