@@ -24,6 +24,7 @@ import re
 import select
 import socket
 import struct
+import sys
 import threading
 import urllib.request
 import uuid
@@ -210,6 +211,13 @@ class _Server(ThreadingHTTPServer):
         self.stopping = threading.Event()
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that vanishes mid-request (a killed `dr`, a reset) is not the proxy's
+        error: no traceback for it. Anything else is still printed."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
