@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from dr import iam, runbooks
+from dr import gameday, iam, runbooks
 from dr.config.model import Config
 from dr.config.placeholder import is_placeholder, placeholder_config
 from dr.runbook.graph import Node, Runbook
@@ -475,8 +475,10 @@ def index(config: Config) -> str:
         f"also needs {', '.join(f'`{a}`' for a in iam.LOCK_ACTIONS)} for the DynamoDB lock "
         f"(when `lock.dynamodb_table` is set), "
         f"{', '.join(f'`{a}`' for a in sns.IAM_ACTIONS)} for "
-        "notifications (when `notify` is set), and `dr reprotect` "
-        f"{', '.join(f'`{a}`' for a in iam.DISCOVERY_ACTIONS)} to find the active side.", "",
+        "notifications (when `notify` is set), `dr reprotect` "
+        f"{', '.join(f'`{a}`' for a in iam.DISCOVERY_ACTIONS)} to find the active side, and "
+        f"`dr gameday` {', '.join(f'`{a}`' for a in gameday.IAM_ACTIONS)} for its stop alarms "
+        "and what it publishes.", "",
     ]
     return protect_placeholders("\n".join(lines)).rstrip("\n") + "\n"
 

@@ -64,7 +64,12 @@ class StopConditions:
                 if alarm["StateValue"] == "ALARM"]
 
     def check_before(self, gateway: Gateway) -> None:
-        seen = list(self._read(gateway))
+        from botocore.exceptions import ClientError
+
+        try:
+            seen = list(self._read(gateway))
+        except (ClientError, RegionUnavailable) as exc:
+            raise NotReady([f"gameday.stop_alarms cannot be read: {exc}"]) from exc
         found = {alarm["AlarmName"] for _, alarm in seen}
         missing = [f"gameday.stop_alarms[{i}]: no alarm named {name!r} in "
                    f"{' or '.join(self.regions)}"
@@ -126,8 +131,8 @@ class Watcher:
                     return
 
 
-def refuse(config: Config, allow_prod: bool) -> str:
-    """The report bucket, or a UsageError if this environment may not have a game day."""
+def report_bucket(config: Config, allow_prod: bool) -> str:
+    """The report bucket, once the configuration allows a game day (else UsageError)."""
     if config.environment.lower() in PROD_NAMES and not allow_prod:
         raise UsageError(f"environment {config.environment!r} is production: a game day "
                          "there changes production", hint="pass --allow-prod if you mean it")
@@ -143,7 +148,7 @@ def run_gameday(config: Config, *, allow_prod: bool, report_dir: Path | None = N
                 state_dir: Path = Path(".dr"), poll: PollPolicy | None = None,
                 watch_seconds: float = WATCH_SECONDS,
                 after_append: Callable[[dict[str, Any]], None] | None = None) -> Result:
-    bucket = refuse(config, allow_prod)
+    bucket = report_bucket(config, allow_prod)
     recovery = config.regions.of(to)
     gateway = Gateway(dry_run=False, patient_regions=frozenset({recovery}),
                       session_factory=session_factory)

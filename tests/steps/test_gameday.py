@@ -16,6 +16,7 @@ from dr import config as dr_config
 from dr.cli.main import main
 from dr.gameday import run_gameday
 from dr.runbook.waiting import PollPolicy
+from tests.engine.report_checks import check_report_dir
 from tests.steps.conftest import World
 from tests.support import end_state
 
@@ -75,7 +76,7 @@ def test_gameday_publishes_report_metrics_and_summary(
     out = world.path.parent / "gameday"
     code = main(["gameday", "--config", str(world.path), "--report-dir", str(out)])
     assert code == 0, capsys.readouterr().out
-    local = json.loads((out / "report.json").read_text())
+    local = check_report_dir(out)
     assert local["command"] == "gameday" and local["outcome"] == "succeeded"
     prefix = f"{world.config['app']}/{world.config['environment']}/{local['run_id']}/"
     assert local["published"] == {"s3": f"s3://{BUCKET}/{prefix}", "metrics": 3 + len(
@@ -148,7 +149,8 @@ def test_a_stop_alarm_in_alarm_mid_drill_stops_it_and_rolls_back(small_world: Wo
     config = dr_config.load(small_world.path)
     result = run_gameday(config, allow_prod=False, report_dir=Path("out"), poll=FAST,
                          watch_seconds=0.05, after_append=fire_alarm_at_health_check)
-    rep = result.report
+    rep = check_report_dir(Path("out"))
+    assert rep == result.report
     assert result.exit_code == 1 and rep["outcome"] == "failed"
     assert ALARM in rep["stopped_by"]
     assert [p["name"] for p in rep["phases"]] == ["failover"]
