@@ -13,12 +13,15 @@ from typing import Any
 import pytest
 
 from dr import config as dr_config
+from dr.aws.gateway import Gateway
 from dr.cli.main import main
-from dr.gameday import run_gameday
+from dr.gameday import StopConditions, run_gameday
+from dr.lab.regionfront import RegionFront
 from dr.runbook.waiting import PollPolicy
 from tests.engine.report_checks import check_report_dir
 from tests.steps.conftest import World
 from tests.support import end_state
+from tests.support.lab_aws import LabAws
 
 BUCKET = "timeline-dr-reports"
 ALARM = "timeline-api-5xx"
@@ -201,3 +204,22 @@ def test_a_stop_alarm_that_does_not_exist_is_a_configuration_error(
     small_world.write()
     assert main(["gameday", "--config", str(small_world.path)]) == 2
     assert "gameday.stop_alarms[1]" in capsys.readouterr().err
+
+
+def test_stop_alarms_are_read_in_both_regions_while_the_other_answers(
+        aws: LabAws, regionfront: RegionFront) -> None:
+    primary, recovery = "eu-west-1", "ap-southeast-2"
+    for region, name in ((primary, "primary-5xx"), (recovery, ALARM)):
+        aws.client("cloudwatch", region).put_metric_alarm(
+            AlarmName=name, Namespace="AWS/ApplicationELB",
+            MetricName="HTTPCode_Target_5XX_Count", Statistic="Sum", Period=60,
+            EvaluationPeriods=1, Threshold=10, ComparisonOperator="GreaterThanThreshold")
+    aws.client("cloudwatch", primary).set_alarm_state(
+        AlarmName="primary-5xx", StateValue="ALARM", StateReason="burning")
+    conditions = StopConditions((ALARM, "primary-5xx"), (recovery, primary))
+    gateway = Gateway(dry_run=False, patient_regions=frozenset({recovery}))
+    assert conditions.firing(gateway) == [f"primary-5xx ({primary})"]
+
+    regionfront.outage(primary)
+    assert conditions.firing(gateway) == []
+    assert gateway.down_regions.keys() == {primary}
