@@ -296,9 +296,35 @@ def test_dr_inventory_in_outputs_and_ssm(applied, moto_endpoint):
     assert json.loads(copy["Parameter"]["Value"]) == primary_inventory
 
 
-def test_rendered_config_passes_dr_plan(applied, moto_endpoint, tmp_path):
+@pytest.fixture
+def health_endpoint():
+    """Stands in for the regions' /health: the emulator has ALBs but no app behind them."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Health(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's naming)
+            self.send_response(200 if self.path.startswith("/health") else 404)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Health)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_rendered_config_passes_dr_plan(applied, moto_endpoint, health_endpoint, tmp_path):
     """Issue 4, acceptance 4: dr.yaml rendered from the two stacks' outputs is ready."""
     import subprocess
+
+    import yaml
 
     paths = {}
     for stack in ("primary", "secondary"):
@@ -329,8 +355,17 @@ def test_rendered_config_passes_dr_plan(applied, moto_endpoint, tmp_path):
     if render.returncode != 0 and "not implemented" in (render.stdout + render.stderr).lower():
         pytest.skip("dr config render is not implemented yet")
     assert render.returncode == 0, render.stdout + render.stderr
-    config = tmp_path / "dr.yaml"
-    config.write_text(render.stdout)
+    config = yaml.safe_load(render.stdout)
+    assert config["regions"] == {"primary": PRIMARY_REGION, "secondary": SECONDARY_REGION}
+    assert config["databases"] == [
+        {"name": "main", "primary": "timeline-dev-main", "secondary": "timeline-dev-main-dr"}
+    ]
+    # The only substitution: the health URLs, whose app does not exist here.
+    for check in config["health"]:
+        check["primary"] = f"{health_endpoint}/health/{PRIMARY_REGION}"
+        check["secondary"] = f"{health_endpoint}/health/{SECONDARY_REGION}"
+    config_path = tmp_path / "dr.yaml"
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
     plan = subprocess.run(
         [
             "dr",
@@ -338,7 +373,7 @@ def test_rendered_config_passes_dr_plan(applied, moto_endpoint, tmp_path):
             "--to",
             "secondary",
             "--config",
-            str(config),
+            str(config_path),
             "--report-dir",
             str(tmp_path / "report"),
         ],
