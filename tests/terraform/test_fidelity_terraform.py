@@ -1,4 +1,4 @@
-"""The moto patches in dr.lab.fidelity_terraform restore the AWS behaviour they name."""
+"""The moto patches in dr.lab.fidelity.terraform restore the AWS behaviour they name."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from dr.lab import fidelity_terraform
+from dr.lab.fidelity import terraform as fidelity_terraform
 
 TLS_ONLY = {
     "Version": "2012-10-17",

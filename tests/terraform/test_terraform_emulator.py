@@ -112,7 +112,7 @@ def moto_endpoint():
     from moto import settings
     from moto.server import ThreadedMotoServer
 
-    from dr.lab import fidelity_terraform
+    from dr.lab.fidelity import terraform as fidelity_terraform
 
     fidelity_terraform.apply()
     # ACM issues a DNS-validated certificate once the records exist; moto's

@@ -8,6 +8,9 @@ computed lazily from a clock when the emulator is asked, so the `instant` profil
 instant and no background thread runs, except a timer that fires `on_promoted` hooks on
 time when nobody is polling.
 
+`terraform.py` holds the patches the Terraform emulator apply needs (resources `dr` itself
+never touches); the emulator test applies those alone.
+
 The patches are installed on moto's classes, so they act in-process: on `mock_aws`, and on
 a `ThreadedMotoServer` started in this process. `apply()` is idempotent; `set_profile()`
 changes the durations of operations started afterwards.
