@@ -1,11 +1,12 @@
 """Undoing what a stopped phase changed: the game-day stop condition's "roll back what it can".
 
 Succeeded steps whose type can roll back are undone newest first, so each undo sees the
-state its step left, unless a change that stays depends on them. Each rollback is journaled (`step.rolled_back`, with its error when it
-fails) and noted in the step's report detail; a step rolled back gets status `rolled_back`,
-one whose rollback failed keeps `succeeded` (its change is still there) with the error.
-A change no step type can undo (a promotion, a DNS or CDN switch) stays, and goes on the
-report's follow-up list: the estate is between regions until someone finishes or reverses it.
+state its step left, unless a change that stays depends on them. Each rollback is journaled
+(`step.rolled_back`, with its error when it fails) and noted in the step's report detail; a
+step rolled back gets status `rolled_back`, one whose rollback failed keeps `succeeded` (its
+change is still there) with the error. A change no step type can undo (a promotion, a DNS
+or CDN switch) stays, and goes on the report's follow-up list: the estate is between regions
+until someone finishes or reverses it.
 """
 
 from __future__ import annotations
