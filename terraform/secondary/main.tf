@@ -230,3 +230,23 @@ module "dr_inventory" {
   inventory        = local.dr_inventory
   tags             = local.tags
 }
+
+# The scheduled game day runs in the recovery region, so it exercises the failover from the
+# side that must survive; its task role holds exactly the policy dr generates.
+module "gameday" {
+  source = "../modules/gameday"
+  count  = var.gameday_image == null ? 0 : 1
+
+  name                = local.name
+  app                 = var.app
+  environment         = var.environment
+  image               = var.gameday_image
+  dr_config_yaml      = var.gameday_dr_config_yaml
+  schedule_expression = var.gameday_schedule_expression
+  cluster_arn         = "arn:${data.aws_partition.current.partition}:ecs:${var.secondary_region}:${local.account_id}:cluster/${module.compute.cluster_name}"
+  subnet_ids          = module.network.private_subnet_ids
+  security_group_ids  = [module.network.app_security_group_id]
+  kms_key_arn         = module.kms.key_arn
+  alarm_topic_arn     = module.monitoring.sns_topic_arn
+  tags                = local.tags
+}

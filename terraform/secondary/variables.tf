@@ -203,3 +203,26 @@ variable "cache_global_replication_group_id" {
   type        = string
   default     = null
 }
+
+variable "gameday_image" {
+  description = "The dr image (pinned) for the scheduled game day in this region; null: no scheduled game day."
+  type        = string
+  default     = null
+}
+
+variable "gameday_dr_config_yaml" {
+  description = "The dr.yaml the game-day task runs with (`dr config render` builds it; needs a gameday section). Required with gameday_image."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.gameday_dr_config_yaml == null || can(yamldecode(var.gameday_dr_config_yaml).gameday.report_bucket)
+    error_message = "gameday_dr_config_yaml must be YAML with gameday.report_bucket set."
+  }
+}
+
+variable "gameday_schedule_expression" {
+  description = "When the game day runs (EventBridge Scheduler cron); at least weekly for its alarm."
+  type        = string
+  default     = "cron(0 10 ? * TUE *)"
+}

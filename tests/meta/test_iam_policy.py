@@ -140,3 +140,13 @@ def test_with_config_unused_features_get_no_statement(capsys: pytest.CaptureFixt
     path.write_text(bare)
     actions = iam.actions(iam_policy(capsys, "--config", str(path)))
     assert not {a for a in actions if a.startswith(("sns:", "dynamodb:", "secretsmanager:"))}
+
+
+def test_the_game_day_modules_policy_copy_is_fresh(capsys: pytest.CaptureFixture[str]) -> None:
+    """Terraform gives the game-day task exactly this file: it must be what dr generates."""
+    assert main(["iam-policy", "--runbook", "gameday"]) == 0
+    generated = json.loads(capsys.readouterr().out)
+    module = Path(__file__).resolve().parents[2] / "terraform" / "modules" / "gameday"
+    committed = json.loads((module / "iam-policy.json").read_text())
+    assert committed == generated, "stale: dr iam-policy --runbook gameday > " \
+                                   "terraform/modules/gameday/iam-policy.json"

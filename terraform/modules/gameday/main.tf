@@ -44,7 +44,7 @@ resource "aws_iam_role" "task" {
 resource "aws_iam_role_policy" "task" {
   name   = "dr-generated"
   role   = aws_iam_role.task.id
-  policy = var.task_policy_json
+  policy = coalesce(var.task_policy_json, file("${path.module}/iam-policy.json"))
 }
 
 # What ECS needs to start the task: pull the image, write its logs.

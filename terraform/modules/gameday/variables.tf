@@ -49,11 +49,12 @@ variable "dr_config_yaml" {
 }
 
 variable "task_policy_json" {
-  description = "The task role's policy: the generated one, `dr iam-policy --config dr.yaml --runbook gameday` (or runbooks/iam-policy.json)."
+  description = "The task role's policy: `dr iam-policy --config dr.yaml --runbook gameday` narrows it to one environment; null uses the module's iam-policy.json (`dr iam-policy --runbook gameday`, kept fresh by CI)."
   type        = string
+  default     = null
 
   validation {
-    condition     = can(jsondecode(var.task_policy_json).Statement)
+    condition     = var.task_policy_json == null || can(jsondecode(var.task_policy_json).Statement)
     error_message = "task_policy_json must be an IAM policy document (JSON with Statement)."
   }
 }
