@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import faulthandler
 import io
 import json
 import os
@@ -60,6 +61,7 @@ sys.path.insert(0, str(common.ROOT))
 SHAPE = {"databases": 3, "zones": 2, "records_per_zone": 1, "distributions": 2, "services": 3,
          "parameters": 1}
 PRIMARY, SECONDARY = "eu-west-1", "eu-central-1"
+HANG_SECONDS = 90.0
 KINDS = ("kill", "faults", "region", "lock", "config")
 
 
@@ -240,6 +242,8 @@ class World:
                                          other_reachable=other_reachable)
         except AssertionError as exc:
             return f"end state: {exc!r}"[:400]
+        except Exception as exc:  # noqa: BLE001 - e.g. an instance that no longer exists
+            return f"end state: {type(exc).__name__}: {exc}"[:400]
         return None
 
 
@@ -435,6 +439,19 @@ def campaign_region(world: World, quick: bool) -> dict[str, Any]:
         started = time.perf_counter()
         timer.start()
         problems = []
+        hung = threading.Event()
+
+        def watchdog(runner: Any = runner, hung: threading.Event = hung,
+                     directory: Path = directory) -> None:
+            """A drill still running after HANG_SECONDS hangs: dump every thread's stack
+            (kept in the results), then abort the run so the campaign goes on."""
+            hung.set()
+            with open(directory / "stacks.txt", "w") as out:
+                faulthandler.dump_traceback(file=out, all_threads=True)
+            runner.abort.set()
+
+        dog = threading.Timer(HANG_SECONDS, watchdog)
+        dog.start()
         try:
             result = runner.run(Request(command="drill", to="secondary"))
             outcome = result.outcome
@@ -445,6 +462,11 @@ def campaign_region(world: World, quick: bool) -> dict[str, Any]:
             outcome, steps = f"crashed: {exc!r}", set()
             problems.append(outcome)
         drill_seconds = time.perf_counter() - started
+        dog.cancel()
+        if hung.is_set():
+            stacks = (directory / "stacks.txt").read_text()
+            problems.append(f"drill still running after {HANG_SECONDS} s (aborted)")
+            print(stacks[-6000:], file=sys.stderr)
         timer.cancel()
         timer.join()
         if not lost.is_set():
@@ -588,6 +610,9 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="a few points of each kind (CI)")
     parser.add_argument("--only", default=",".join(KINDS), help=f"subset of {','.join(KINDS)}")
     parser.add_argument("--json", type=Path, help="write every row here")
+    parser.add_argument("--patient-attempts", type=int,
+                        help="experiment: patch dr.aws.gateway.PATIENT.attempts in this "
+                             "process (in-process campaigns only: faults, region)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--config", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--state", type=Path, help=argparse.SUPPRESS)
@@ -606,6 +631,13 @@ def main() -> int:
 
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.CRITICAL),
                         logger_factory=lambda *_: structlog.PrintLogger(file=sys.stderr))
+    if args.patient_attempts:
+        import dataclasses
+
+        from dr.aws import gateway
+
+        gateway.PATIENT = dataclasses.replace(gateway.PATIENT, attempts=args.patient_attempts)
+        print(f"# experiment: PATIENT.attempts patched to {args.patient_attempts}")
     kinds = [k for k in args.only.split(",") if k]
     unknown = set(kinds) - set(KINDS)
     if unknown:

@@ -82,19 +82,43 @@ def worker(operation: str, config_path: Path, state_dir: Path, memory: bool,
     request = Request(command="failover", to="secondary", dry_run=operation == "plan",
                       report_dir=state_dir / "report")
     profiler = None
+    thread_profiles: list[Any] = []
     if profile_out:
         import cProfile
+        import threading
 
+        # The work happens on the executor's threads: profile every thread, add them up.
+        original_run = threading.Thread.run
+
+        def profiled_run(self: threading.Thread) -> None:
+            mine = cProfile.Profile()
+            mine.enable()
+            try:
+                original_run(self)
+            finally:
+                mine.disable()
+                thread_profiles.append(mine)
+
+        threading.Thread.run = profiled_run  # type: ignore[method-assign]
         profiler = cProfile.Profile()
         profiler.enable()
     started = time.perf_counter()
     result = runner.run(request)
     seconds = time.perf_counter() - started
     if profiler:
+        import pstats
+
         profiler.disable()
-        profiler.dump_stats(str(profile_out))
+        stats = pstats.Stats(profiler)
+        for other in thread_profiles:
+            stats.add(other)
+        stats.dump_stats(str(profile_out))
+        answer_threads = len(thread_profiles)
+    else:
+        answer_threads = 0
     answer: dict[str, Any] = {"operation": operation, "seconds": round(seconds, 3),
                               "outcome": result.outcome, "calls": len(calls),
+                              "profiled_threads": answer_threads,
                               "by_operation": dict(Counter(f"{s}:{op}" for s, _, op, _ in calls)),
                               "peak_rss_mb": round(resource.getrusage(
                                   resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
@@ -126,6 +150,26 @@ def worker(operation: str, config_path: Path, state_dir: Path, memory: bool,
         seen.add(call)
     answer["reads_repeated_without_change"] = dict(repeats)
     answer["steps"] = len(result.report["steps"])
+    # Where the wall time goes: the journal's records, relative to the run's start.
+    journal = state_dir / "runs" / result.report["run_id"] / "journal.jsonl"
+    if journal.exists():
+        from dr.runbook.journal import parse_iso
+
+        records = [json.loads(line) for line in journal.read_text().splitlines()]
+        zero = parse_iso(result.report["started_at"]).timestamp()
+        marks = {r["event"]: round(parse_iso(r["at"]).timestamp() - zero, 3)
+                 for r in records if r["event"] in ("run.started", "readiness.passed",
+                                                    "run.finished")}
+        first_step = min((parse_iso(r["at"]).timestamp() - zero for r in records
+                          if r["event"] == "step.started"), default=None)
+        last_step = max((parse_iso(r["at"]).timestamp() - zero for r in records
+                         if r["event"] == "step.finished"), default=None)
+        answer["timeline"] = {**marks, "first step started": first_step,
+                              "last step finished": last_step,
+                              "returned": round(seconds, 3)}
+        answer["slowest_steps"] = sorted(((s["id"], s["seconds"]) for s in
+                                          result.report["steps"]),
+                                         key=lambda x: -(x[1] or 0))[:5]
     return answer
 
 
@@ -217,13 +261,13 @@ def main() -> int:
 
                     out = io.StringIO()
                     stats = pstats.Stats(str(prof), stream=out)
-                    stats.sort_stats("cumulative").print_stats(30)
-                    stats.sort_stats("tottime").print_stats(15)
+                    stats.sort_stats("cumulative").print_stats(40)
+                    stats.sort_stats("tottime").print_stats(25)
                     results[f"profile_{name}"] = out.getvalue()
                     print(f"# cProfile of the {name} failover ({answer.get('seconds')} s "
                           "profiled)")
                     print(out.getvalue())
-            if name == "small":
+            if name == "small" and args.runs:
                 config = fresh(shape, name)
                 results["startup"] = {
                     "dr --help": [timed([dr, "--help"], env, work) for _ in range(5)],
@@ -239,6 +283,8 @@ def main() -> int:
             for operation, rows in results[name].items():
                 plain = [r for r in rows if not r.get("variant") and "seconds" in r] or \
                     [r for r in rows if "seconds" in r]
+                if not rows:
+                    continue
                 if not plain:
                     print(f"{name:<6} {operation:<9} failed: {rows[0].get('error')}")
                     continue
@@ -256,7 +302,7 @@ def main() -> int:
         if "large" in results:
             memory = [r for r in results["large"]["failover"] if r.get("variant") == "--memory"]
             plain = [r for r in results["large"]["failover"] if "peak_rss_mb" in r]
-            if memory:
+            if memory and plain:
                 print(f"large failover: tracemalloc peak {memory[0].get('tracemalloc_peak_mb')}"
                       f" MB; peak RSS {max(r['peak_rss_mb'] for r in plain)} MB")
         if args.json:
