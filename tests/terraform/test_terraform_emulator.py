@@ -49,6 +49,7 @@ SERVICES = (
     "rds",
     "route53",
     "s3",
+    "scheduler",
     "secretsmanager",
     "sns",
     "ssm",
