@@ -4,6 +4,7 @@ fenced old primary and re-create a replica of the new primary in its place."""
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -115,7 +116,15 @@ aws rds remove-tags-from-resource --region {region} --resource-name <DB_ARN> \\
         return (f"fence {self.identifier} in {self.region}: security groups -> {FENCE_GROUP} "
                 "(deny all), originals kept in a tag")
 
+    # Databases in one VPC share the fence group: their fence steps run side by side, so the
+    # look-up-or-create is done by one at a time (no CreateSecurityGroup sent twice).
+    _group_lock = threading.Lock()
+
     def _fence_group(self, ctx: StepContext, vpc_id: str) -> str:
+        with FencePrimary._group_lock:
+            return self._find_or_create_group(ctx, vpc_id)
+
+    def _find_or_create_group(self, ctx: StepContext, vpc_id: str) -> str:
         from botocore.exceptions import ClientError
 
         ec2 = ctx.aws.client("ec2", self.region)
