@@ -249,7 +249,7 @@ aws rds describe-db-instances --region {region} --db-instance-identifier {identi
         resource = f"databases[{self.item.name}] {self.identifier} ({self.region})"
         instance = describe(ctx, self.region, self.identifier)
         if instance is None:
-            return [Problem(resource, "replica not found")]
+            return [Problem(resource, "replica not found" + self._retired_hint(ctx))]
         source = source_of(instance)
         if source is None:
             ctx.note(already_promoted=True)
@@ -268,6 +268,21 @@ aws rds describe-db-instances --region {region} --db-instance-identifier {identi
             problems.append(Problem(resource, f"replica lag {lag:.3g} s is above the RPO target "
                                               f"{target:g} s", data_loss=True))
         return problems
+
+    def _retired_hint(self, ctx: StepContext) -> str:
+        """A failback interrupted between retire and re-create leaves the data under the
+        retired name: say so, and how to put it back."""
+        prefix = retired_identifier(self.identifier, ctx.run.run_id).rsplit("-retired-", 1)[0] \
+            + "-retired-"
+        retired = sorted(i["DBInstanceIdentifier"] for i in ctx.aws.client("rds", self.region)
+                         .paginate("describe_db_instances", "DBInstances")
+                         if i["DBInstanceIdentifier"].startswith(prefix))
+        if not retired:
+            return ""
+        return (f"; {retired[-1]} was retired from it by dr: rename it back with `aws rds "
+                f"modify-db-instance --region {self.region} --db-instance-identifier "
+                f"{retired[-1]} --new-db-instance-identifier {self.identifier} "
+                "--apply-immediately`")
 
     def _replica_lag(self, ctx: StepContext) -> float | None:
         now = datetime.now(UTC)

@@ -86,3 +86,18 @@ def test_accept_data_loss_lets_lag_above_target_through(
     out = capsys.readouterr().out
     assert code == 4, out
     assert "RPO 240.0s" in out
+
+
+def test_a_missing_replica_names_the_instance_dr_retired_from_it(
+        world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    """A failback interrupted between retire and re-create: the data is under another name."""
+    regions = world.config["regions"]
+    replica = world.config["databases"][1]["secondary"]
+    retired = f"{replica}-retired-202611242333051d2b"
+    world.aws.client("rds", regions["secondary"]).modify_db_instance(
+        DBInstanceIdentifier=replica, NewDBInstanceIdentifier=retired, ApplyImmediately=True)
+    code = main(["failover", "--to", "secondary", "--yes", "--config", str(world.path)])
+    out = capsys.readouterr().out
+    assert code == 3, out
+    assert f"{retired} was retired from it by dr" in out
+    assert f"--new-db-instance-identifier {replica}" in out
