@@ -81,9 +81,10 @@ def _provider_override(endpoint: str, aliases: tuple[str | None, ...]) -> str:
             "  skip_credentials_validation = true\n"
             "  skip_metadata_api_check     = true\n"
             "  s3_use_path_style           = true\n"
-            # moto answers some calls with 500; the SDK's retries would turn
-            # each into minutes of waiting.
-            "  max_retries                 = 1\n"
+            # The SDK's default 25 retries would turn each of moto's 500s into
+            # minutes of waiting; none at all fails the apply on a dropped
+            # keep-alive connection to the server (seen once in three applies).
+            "  max_retries                 = 3\n"
             f"  endpoints {{\n{endpoints}\n  }}\n}}\n"
         )
     return "\n".join(blocks)
