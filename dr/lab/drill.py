@@ -4,9 +4,6 @@ runbook as `dr failover`, its RTO clock started at the moment of the loss), then
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +14,7 @@ from dr import config as drconfig
 from dr import runbooks
 from dr.aws.gateway import IMPATIENT
 from dr.lab import timing
-from dr.lab.world import Lab, LabOptions
+from dr.lab.world import Lab, LabOptions, environment
 from dr.runbook import report as reports
 from dr.runbook.journal import iso
 from dr.runbook.run import Request, Result, Runner
@@ -41,20 +38,6 @@ class DrillOutcome:
     comparison: dict[str, Any]
 
 
-@contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 def critical_path_bound(runbook: Any, profile: timing.TimingProfile) -> float:
     """The earliest the recovery can end: the longest chain of modelled waits up to the
     steps that end the RTO clock (health checks, else the whole recovery path)."""
@@ -76,7 +59,7 @@ def run(options: LabOptions, report_dir: Path | None) -> DrillOutcome:
         incident = lab.lose_primary_region()
         observer.mark_outage(incident)
         config = drconfig.load(lab.config_path)
-        with _environment(lab.env):
+        with environment(lab.env):
             # Waits and the timeouts that detect the lost region run on the lab's clock.
             scale = max(options.timing.time_scale, 0.01)
             runner = Runner(config, planner=runbooks.phases, poll=PollPolicy().scaled(scale),

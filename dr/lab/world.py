@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -139,7 +141,8 @@ class Lab:
         self.front = RegionFront(self.emulator.endpoint_url).start()
         self._stack.append(self.front.stop)
         session = boto3.session.Session(aws_access_key_id="lab", aws_secret_access_key="lab")
-        with _endpoint(self.emulator.endpoint_url):
+        # Provisioning goes straight to the emulator, not through the region front.
+        with environment({"AWS_ENDPOINT_URL": self.emulator.endpoint_url}):
             estate = provision(session, primary=PRIMARY, secondary=SECONDARY,
                                shape=opts.shape, rpo_seconds=opts.rpo_seconds,
                                rto_seconds=opts.rto_seconds, replica_lag=None)
@@ -279,20 +282,16 @@ class Lab:
         fidelity.clear()
 
 
-class _endpoint:
-    """AWS_ENDPOINT_URL set for the duration of a block (provisioning goes straight to the
-    emulator, not through the region front)."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.saved: str | None = None
-
-    def __enter__(self) -> None:
-        self.saved = os.environ.get("AWS_ENDPOINT_URL")
-        os.environ["AWS_ENDPOINT_URL"] = self.url
-
-    def __exit__(self, *exc: object) -> None:
-        if self.saved is None:
-            os.environ.pop("AWS_ENDPOINT_URL", None)
-        else:
-            os.environ["AWS_ENDPOINT_URL"] = self.saved
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """Environment variables set for the duration of a block, then restored."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
