@@ -28,6 +28,9 @@ NO_CONFIG_TEXT = ("placeholders such as `<DB_PRIMARY_ID>` stand for values of yo
 # What each step type's readiness check verifies, for those that have one. The check itself
 # is code (StepType.check); tests/meta/test_registry.py fails when a check has no text here.
 READINESS = {
+    "rds.fence-primary": (
+        "the old primary `{identifier}` in {region} is looked at (never blocking): when its "
+        "region does not answer, the fence is skipped at once with a follow-up"),
     "rds.promote-replica": (
         "replica `{identifier}` exists in {region}, replicates from `{old_primary}`, is "
         "`available`, and its ReplicaLag (maximum over the last 5 minutes) is at most the RPO "

@@ -116,28 +116,36 @@ aws rds remove-tags-from-resource --region {region} --resource-name <DB_ARN> \\
         return (f"fence {self.identifier} in {self.region}: security groups -> {FENCE_GROUP} "
                 "(deny all), originals kept in a tag")
 
+    def check(self, ctx: StepContext) -> list[Problem]:
+        """Never blocks. Looking at the old primary during readiness finds out, side by side
+        with the other checks, whether its region answers: when it does not, the fence is
+        skipped at once instead of waiting for the region's timeout on the critical path."""
+        instance = describe(ctx, self.region, self.identifier)
+        ctx.note(old_primary_status=instance["DBInstanceStatus"] if instance else "not found")
+        return []
+
     # Databases in one VPC share the fence group: their fence steps run side by side, so the
-    # look-up-or-create is done by one at a time (no CreateSecurityGroup sent twice).
+    # create is done by one at a time (no CreateSecurityGroup sent twice). Looking it up needs
+    # no lock, so once the group exists the fences of a large estate do not queue here.
     _group_lock = threading.Lock()
 
     def _fence_group(self, ctx: StepContext, vpc_id: str) -> str:
+        group = self._existing_group(ctx, vpc_id)
+        if group:
+            return group
         with FencePrimary._group_lock:
-            return self._find_or_create_group(ctx, vpc_id)
+            return self._existing_group(ctx, vpc_id) or self._create_group(ctx, vpc_id)
 
-    def _find_or_create_group(self, ctx: StepContext, vpc_id: str) -> str:
+    def _existing_group(self, ctx: StepContext, vpc_id: str) -> str | None:
+        found = ctx.aws.client("ec2", self.region).describe_security_groups(Filters=[
+            {"Name": "group-name", "Values": [FENCE_GROUP]},
+            {"Name": "vpc-id", "Values": [vpc_id]}])["SecurityGroups"]
+        return str(found[0]["GroupId"]) if found else None
+
+    def _create_group(self, ctx: StepContext, vpc_id: str) -> str:
         from botocore.exceptions import ClientError
 
         ec2 = ctx.aws.client("ec2", self.region)
-
-        def existing() -> str | None:
-            found = ec2.describe_security_groups(Filters=[
-                {"Name": "group-name", "Values": [FENCE_GROUP]},
-                {"Name": "vpc-id", "Values": [vpc_id]}])["SecurityGroups"]
-            return str(found[0]["GroupId"]) if found else None
-
-        group = existing()
-        if group:
-            return group
         try:
             created = ec2.create_security_group(
                 GroupName=FENCE_GROUP, VpcId=vpc_id,
@@ -148,7 +156,7 @@ aws rds remove-tags-from-resource --region {region} --resource-name <DB_ARN> \\
             # Databases in one VPC are fenced in parallel: another step made it first.
             if exc.response["Error"]["Code"] != "InvalidGroup.Duplicate":
                 raise
-            return existing() or FENCE_GROUP
+            return self._existing_group(ctx, vpc_id) or FENCE_GROUP
         group_id = created.get("GroupId", f"<{FENCE_GROUP} in {vpc_id}>")
         ec2.revoke_security_group_egress(GroupId=group_id, IpPermissions=[
             {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
