@@ -24,7 +24,7 @@ log = structlog.get_logger("dr.wait")
 class PollPolicy:
     floor: float = 1.0
     cap: float = 15.0
-    fraction: float = 0.03
+    fraction: float = 0.02
     report_every: float = 5.0
 
     def interval(self, waited: float) -> float:
