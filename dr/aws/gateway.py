@@ -1,9 +1,10 @@
 """The one door every AWS call of a run goes through.
 
-It makes one boto3 client per service and region for the whole run, sends reads, records mutating calls
-as intentions in a dry run instead of sending them, retries transient errors (one policy,
-`dr.aws.retry`), and remembers which regions stopped answering so that a run stops calling
-them: the first call that gets no answer marks the region down for the rest of the run.
+It makes one boto3 client per service and region for the whole run, sends reads, records
+mutating calls as intentions in a dry run instead of sending them, retries transient errors
+(one policy, `dr.aws.retry`), and remembers which regions stopped answering so that a run
+stops calling them: the first call that gets no answer marks the region down for the rest
+of the run.
 """
 
 from __future__ import annotations
