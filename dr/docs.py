@@ -34,7 +34,12 @@ READINESS = {
     "rds.promote-replica": (
         "replica `{identifier}` exists in {region}, replicates from `{old_primary}`, is "
         "`available`, and its ReplicaLag (maximum over the last 5 minutes) is at most the RPO "
-        "target; above it the run stops with exit 3 unless `--accept-data-loss` is given"),
+        "target; above it the run stops with exit 3 unless `--accept-data-loss` is given. "
+        "An instance that is no replica but a former primary dr fenced (a failback cut short "
+        "before its re-protection), or one missing because dr retired it "
+        "(`{identifier}-retired-...`), lacks the writes made since: the same exit 3, and with "
+        "`--accept-data-loss` the promotion renames it back, gives it its security groups "
+        "back and makes it the writer"),
     "route53.switch-records": (
         "hosted zone `{zone_id}` exists, and every configured record lies inside it and is a "
         "simple record (no routing policy, no alias)"),

@@ -40,6 +40,20 @@ def fenced_from(aws: StepAws, region: str, instance: dict[str, Any]) -> str | No
     return next((t["Value"] for t in tags if t["Key"] == FENCE_TAG), None)
 
 
+def unfence(aws: StepAws, region: str, instance: dict[str, Any]) -> list[str] | None:
+    """Give a fenced instance back the security groups its fence tag names; the groups, or
+    None when it was not fenced."""
+    original = fenced_from(aws, region, instance)
+    if original is None:
+        return None
+    groups = [g for g in original.split(",") if g]
+    rds = aws.client("rds", region)
+    rds.modify_db_instance(DBInstanceIdentifier=instance["DBInstanceIdentifier"],
+                           VpcSecurityGroupIds=groups, ApplyImmediately=True)
+    rds.remove_tags_from_resource(ResourceName=instance["DBInstanceArn"], TagKeys=[FENCE_TAG])
+    return groups
+
+
 def source_of(instance: dict[str, Any]) -> str | None:
     """The replica's source identifier (cross-region sources are given as ARNs)."""
     source = instance.get("ReadReplicaSourceDBInstanceIdentifier")
@@ -204,16 +218,8 @@ aws rds remove-tags-from-resource --region {region} --resource-name <DB_ARN> \\
 
     def rollback(self, ctx: StepContext) -> None:
         instance = describe(ctx, self.region, self.identifier)
-        if instance is None:
-            return
-        original = fenced_from(ctx.aws, self.region, instance)
-        if original is None:
-            return
-        rds = ctx.aws.client("rds", self.region)
-        rds.modify_db_instance(DBInstanceIdentifier=self.identifier,
-                               VpcSecurityGroupIds=[g for g in original.split(",") if g],
-                               ApplyImmediately=True)
-        rds.remove_tags_from_resource(ResourceName=instance["DBInstanceArn"], TagKeys=[FENCE_TAG])
+        if instance is not None:
+            unfence(ctx.aws, self.region, instance)
 
 
 @register
@@ -224,7 +230,9 @@ class PromoteReplica(DatabaseStep):
     typical_seconds = 300.0
     timeout_seconds = 1800.0
     iam_actions = ("rds:DescribeDBInstances", "rds:PromoteReadReplica",
-                   "cloudwatch:GetMetricStatistics", "secretsmanager:GetSecretValue")
+                   "rds:ListTagsForResource", "rds:ModifyDBInstance",
+                   "rds:RemoveTagsFromResource", "cloudwatch:GetMetricStatistics",
+                   "secretsmanager:GetSecretValue")
     summary = ("Promote the cross-region read replica to a standalone, writable instance "
                "(keeping its backup retention) and wait until it is available.")
     why = ("After the old primary is fenced, and before the application's parameters point "
@@ -257,11 +265,29 @@ aws rds describe-db-instances --region {region} --db-instance-identifier {identi
         resource = f"databases[{self.item.name}] {self.identifier} ({self.region})"
         instance = describe(ctx, self.region, self.identifier)
         if instance is None:
-            return [Problem(resource, "replica not found" + self._retired_hint(ctx))]
+            retired = self._retired(ctx)
+            if retired is None:
+                return [Problem(resource, "replica not found")]
+            # A failback cut short between retire and re-create: the data is under the name
+            # it was retired to, fenced, and lacks what was written on the other side since.
+            ctx.note(retired_instance=retired)
+            return [Problem(resource, f"replica not found; {retired} was retired from it by "
+                            "dr, a former primary that dr fenced: writes made in "
+                            f"{self.direction.from_region} since then are not in it; "
+                            "--accept-data-loss renames it back and makes it the writer",
+                            data_loss=True)]
         source = source_of(instance)
         if source is None:
-            ctx.note(already_promoted=True)
-            return []
+            if fenced_from(ctx.aws, self.region, instance) is None:
+                ctx.note(already_promoted=True)
+                return []
+            # Not a replica but a writer that an earlier run fenced (a failback interrupted
+            # before its re-protection): it lacks every write made on the other side since.
+            ctx.note(fenced_former_primary=True)
+            return [Problem(resource, "is not a replica but a former primary that dr fenced: "
+                            f"writes made in {self.direction.from_region} since then are not "
+                            "in it; --accept-data-loss makes it the writer again",
+                            data_loss=True)]
         expected = self.item.side(self.direction.from_)
         problems = []
         if source != expected:
@@ -277,20 +303,14 @@ aws rds describe-db-instances --region {region} --db-instance-identifier {identi
                                               f"{target:g} s", data_loss=True))
         return problems
 
-    def _retired_hint(self, ctx: StepContext) -> str:
-        """A failback interrupted between retire and re-create leaves the data under the
-        retired name: say so, and how to put it back."""
+    def _retired(self, ctx: StepContext) -> str | None:
+        """The newest instance dr retired from this one (`<id>-retired-...`), if any."""
         prefix = retired_identifier(self.identifier, ctx.run.run_id).rsplit("-retired-", 1)[0] \
             + "-retired-"
         retired = sorted(i["DBInstanceIdentifier"] for i in ctx.aws.client("rds", self.region)
                          .paginate("describe_db_instances", "DBInstances")
                          if i["DBInstanceIdentifier"].startswith(prefix))
-        if not retired:
-            return ""
-        return (f"; {retired[-1]} was retired from it by dr: rename it back with `aws rds "
-                f"modify-db-instance --region {self.region} --db-instance-identifier "
-                f"{retired[-1]} --new-db-instance-identifier {self.identifier} "
-                "--apply-immediately`")
+        return retired[-1] if retired else None
 
     def _replica_lag(self, ctx: StepContext) -> float | None:
         now = datetime.now(UTC)
@@ -306,10 +326,18 @@ aws rds describe-db-instances --region {region} --db-instance-identifier {identi
 
     def apply(self, ctx: StepContext) -> None:
         instance = describe(ctx, self.region, self.identifier)
+        if instance is None and ctx.detail.get("retired_instance"):
+            # Only readiness sets this, and the run gets here only if the loss was accepted.
+            instance = self._rename_back(ctx, ctx.detail["retired_instance"])
+            if instance is None:  # a dry run: the rename back is an intention
+                return
         if instance is None:
             raise StepError(f"{self.identifier} not found in {self.region}")
         if source_of(instance) is None:
-            ctx.note(already_done=True)
+            # Already writable; a fenced former primary (accepted at readiness) also gets its
+            # security groups back, or the application could not reach it.
+            restored = unfence(ctx.aws, self.region, instance)
+            ctx.note(**({"unfenced_to": restored} if restored else {"already_done": True}))
         else:
             params: dict[str, Any] = {"DBInstanceIdentifier": self.identifier}
             if instance.get("BackupRetentionPeriod"):
@@ -318,6 +346,16 @@ aws rds describe-db-instances --region {region} --db-instance-identifier {identi
         ctx.wait(f"{self.identifier} available and standalone", lambda: self._promoted(ctx))
         if not ctx.dry_run and self.item.heartbeat:
             ctx.note(newest_heartbeat=self._newest_heartbeat(ctx))
+
+    def _rename_back(self, ctx: StepContext, retired: str) -> dict[str, Any] | None:
+        if describe(ctx, self.region, retired) is None:
+            raise StepError(f"{self.identifier} not found in {self.region}, nor {retired}")
+        ctx.aws.client("rds", self.region).modify_db_instance(
+            DBInstanceIdentifier=retired, NewDBInstanceIdentifier=self.identifier,
+            ApplyImmediately=True)
+        ctx.note(renamed_back_from=retired)
+        return ctx.wait(f"{retired} renamed back to {self.identifier}",
+                        lambda: describe(ctx, self.region, self.identifier))
 
     def _promoted(self, ctx: StepContext) -> bool:
         instance = describe(ctx, self.region, self.identifier)
@@ -399,11 +437,23 @@ aws rds modify-db-instance --region {region} \\
         if current is None:
             ctx.note(already_done=describe(ctx, self.region, retired) is not None)
         else:
+            self._require_new_primary(ctx)
             ctx.aws.client("rds", self.region).modify_db_instance(
                 DBInstanceIdentifier=self.identifier, NewDBInstanceIdentifier=retired,
                 ApplyImmediately=True)
         ctx.wait(f"{self.identifier} renamed to {retired}",
                  lambda: describe(ctx, self.region, self.identifier) is None)
+
+    def _require_new_primary(self, ctx: StepContext) -> None:
+        """Rename only while the new primary answers, so that the re-creation can follow: in
+        a failback the instance retired here holds the latest data but one, and if the new
+        primary's region were already lost, the next failover would find no replica under
+        the configured name. When that region does not answer, the step stops here
+        (RegionUnavailable) with nothing renamed."""
+        source_id = self.item.side(self.direction.to)
+        if describe(ctx, self.direction.to_region, source_id) is None:
+            raise StepError(f"new primary {source_id} not found in {self.direction.to_region}: "
+                            f"{self.identifier} is left as it is")
 
     def verify(self, ctx: StepContext) -> None:
         current = describe(ctx, self.region, self.identifier)

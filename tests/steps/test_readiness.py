@@ -11,6 +11,7 @@ import pytest
 from dr.cli.main import main
 from tests.steps.conftest import World
 from tests.steps.test_failover_e2e import snapshot
+from tests.support import end_state
 
 
 def replica_missing(world: World) -> str:
@@ -90,14 +91,24 @@ def test_accept_data_loss_lets_lag_above_target_through(
 
 def test_a_missing_replica_names_the_instance_dr_retired_from_it(
         world: World, capsys: pytest.CaptureFixture[str]) -> None:
-    """A failback interrupted between retire and re-create: the data is under another name."""
+    """A failback interrupted between retire and re-create: the data is under another name.
+    Readiness names it as a data loss; accepted, the failover renames it back and promotes."""
     regions = world.config["regions"]
     replica = world.config["databases"][1]["secondary"]
     retired = f"{replica}-retired-202611242333051d2b"
-    world.aws.client("rds", regions["secondary"]).modify_db_instance(
-        DBInstanceIdentifier=replica, NewDBInstanceIdentifier=retired, ApplyImmediately=True)
-    code = main(["failover", "--to", "secondary", "--yes", "--config", str(world.path)])
+    rds = world.aws.client("rds", regions["secondary"])
+    rds.modify_db_instance(DBInstanceIdentifier=replica, NewDBInstanceIdentifier=retired,
+                           ApplyImmediately=True)
+    cfg = ["--yes", "--config", str(world.path)]
+    code = main(["failover", "--to", "secondary", *cfg])
     out = capsys.readouterr().out
     assert code == 3, out
     assert f"{retired} was retired from it by dr" in out
-    assert f"--new-db-instance-identifier {replica}" in out
+    assert "--accept-data-loss renames it back" in out
+    assert rds.describe_db_instances(DBInstanceIdentifier=retired)["DBInstances"]  # untouched
+
+    code = main(["failover", "--to", "secondary", "--accept-data-loss", *cfg])
+    assert code == 0, capsys.readouterr().out
+    end_state.assert_failed_over(world.aws, world.config, "secondary")
+    names = {i["DBInstanceIdentifier"] for i in rds.describe_db_instances()["DBInstances"]}
+    assert replica in names and retired not in names
