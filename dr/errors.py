@@ -72,6 +72,11 @@ class DeadlineExceeded(StepError):
     """A step ran past its timeout."""
 
 
+class MalformedAnswer(StepError):
+    """An AWS answer that could not be parsed. Not retried: it is not a known transient
+    failure, and acting on a guess of what it said would be worse than stopping."""
+
+
 class RegionUnavailable(DrError):
     """A region's regional APIs do not answer; steps that need it are skipped."""
 

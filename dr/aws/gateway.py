@@ -19,7 +19,7 @@ from typing import Any
 import structlog
 
 from dr.aws.retry import call_with_retries, error_code, is_no_answer, is_transient
-from dr.errors import RegionUnavailable
+from dr.errors import MalformedAnswer, RegionUnavailable
 
 log = structlog.get_logger("dr.aws")
 
@@ -94,6 +94,28 @@ def default_session_factory() -> Any:
     return boto3.session.Session(botocore_session=core)
 
 
+def reject_unparseable_json(operation_model: Any, response_dict: dict[str, Any],
+                            **_: Any) -> None:
+    """botocore reads a successful JSON answer that is not JSON (cut short, mangled) as an
+    empty one, with no error; `dr` must not act on that as if AWS had said "nothing". XML
+    and CBOR answers already fail to parse."""
+    import json
+
+    from botocore.parsers import ResponseParserError
+
+    protocol = operation_model.service_model.resolved_protocol
+    if protocol not in ("json", "rest-json") or response_dict["status_code"] >= 300 \
+            or operation_model.has_streaming_output:
+        return
+    body = response_dict.get("body") or b""
+    if not body.strip():
+        return
+    try:
+        json.loads(body)
+    except ValueError as exc:
+        raise ResponseParserError(f"invalid JSON received ({exc}): {body[:60]!r}") from None
+
+
 @dataclass
 class CallLog:
     """What a step's calls did: for the journal and the report."""
@@ -141,11 +163,13 @@ class Gateway:
             if key not in self._clients:
                 if self._session is None:
                     self._session = self._session_factory()
-                self._clients[key] = self._session.client(
+                client = self._session.client(
                     service, region_name=region,
                     config=Config(connect_timeout=t.connect, read_timeout=t.read,
                                   max_pool_connections=POOL_CONNECTIONS,
                                   retries={"total_max_attempts": 1, "mode": "standard"}))
+                client.meta.events.register("before-parse", reject_unparseable_json)
+                self._clients[key] = client
             return self._clients[key]
 
     def down_reason(self, region: str) -> str | None:
@@ -234,10 +258,15 @@ class StepAws:
             self.calls.sent[f"{service}:{operation}"] += 1
             return fn()
 
+        from botocore.parsers import ResponseParserError
+
         try:
             return call_with_retries(counted, deadline=self.deadline,
                                      max_attempts=timeouts.attempts, on_retry=on_retry,
                                      retryable=retryable)
+        except ResponseParserError as exc:
+            raise MalformedAnswer(f"{operation} in {region}: the answer could not be parsed "
+                                  f"({str(exc).splitlines()[0]})") from exc
         except Exception as exc:
             if regional and impatient and (is_no_answer(exc) or is_transient(exc)):
                 reason = f"{operation}: {error_code(exc) or type(exc).__name__}"

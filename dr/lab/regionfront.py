@@ -9,6 +9,9 @@ failure than the real one).
 
 It also injects faults into a fraction of AWS requests: throttling and 500/503 errors in the
 wire format of the request's protocol, so botocore parses them as AWS's own, and TCP resets.
+And it can answer every request of named operations with a malformed body (HTTP 200, cut
+short), for the operations whose name a request carries: query, JSON and CBOR protocols
+(RDS, EC2, ECS, SSM, CloudWatch, SNS...), not the REST ones (Route 53, CloudFront).
 
 A small JSON control API under `/_dr_lab/` on the same port lets another process (`dr lab
 outage primary`) drive it; `RegionFrontControl` is its client.
@@ -91,6 +94,37 @@ def _protocol(scope: Scope, headers: Any) -> str:
     return "rest-json"
 
 
+def request_operation(path: str, headers: Any, body: bytes) -> str | None:
+    """The API operation a request calls, where the request names it (not REST)."""
+    target = headers.get("X-Amz-Target")
+    if target:
+        return str(target).rsplit(".", 1)[-1]
+    if headers.get("smithy-protocol", "").startswith("rpc-v2-cbor"):
+        return urlsplit(path).path.rstrip("/").rsplit("/", 1)[-1]
+    if headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
+        return parse_qs(body.decode(errors="replace")).get("Action", [None])[0]
+    return None
+
+
+# A successful answer cut short, per protocol: what a broken middlebox or a truncated read
+# would hand the SDK.
+_MALFORMED = {
+    "query": ("text/xml", b"<Response><Result><Item><Name>cut sh"),
+    "rest-xml": ("text/xml", b"<Response><Result><Item><Name>cut sh"),
+    "json": ("application/x-amz-json-1.1", b'{"items": [{"name": "cut sh'),
+    "rest-json": ("application/json", b'{"items": [{"name": "cut sh'),
+    "cbor": ("application/cbor", b"\xbf\x65items\x9f\xbf"),
+}
+
+
+def malformed_response(protocol: str) -> tuple[int, dict[str, str], bytes]:
+    content_type, body = _MALFORMED[protocol]
+    headers = {"Content-Type": content_type, "x-amzn-RequestId": str(uuid.uuid4())}
+    if protocol == "cbor":
+        headers["smithy-protocol"] = "rpc-v2-cbor"
+    return 200, headers, body
+
+
 def _cbor_text(text: str) -> bytes:
     data = text.encode()
     if len(data) < 24:
@@ -169,6 +203,7 @@ class _State:
         self.kinds: tuple[str, ...] = FAULT_KINDS
         self.rng = random.Random()
         self.injected: Counter[str] = Counter()
+        self.malformed: frozenset[str] = frozenset()
         self.forwarded = 0
         self.hung = 0
 
@@ -178,6 +213,13 @@ class _State:
                 self.hung += 1
                 return True
             return False
+
+    def garbles(self, operation: str | None) -> bool:
+        with self.lock:
+            if operation is None or operation not in self.malformed:
+                return False
+            self.injected["malformed"] += 1
+            return True
 
     def draw_fault(self) -> str | None:
         with self.lock:
@@ -192,6 +234,7 @@ class _State:
             return {
                 "down": sorted(self.down),
                 "faults": {"fraction": self.fraction, "kinds": list(self.kinds)},
+                "malformed": sorted(self.malformed),
                 "injected": dict(self.injected),
                 "forwarded": self.forwarded,
                 "hung": self.hung,
@@ -271,6 +314,9 @@ class _Handler(BaseHTTPRequestHandler):
         if scope is not None:
             if state.hangs(scope):
                 self._hang()
+                return
+            if state.garbles(request_operation(self.path, self.headers, body)):
+                self._answer(*malformed_response(_protocol(scope, self.headers)))
                 return
             kind = state.draw_fault()
             if kind == "reset":
@@ -460,9 +506,15 @@ class RegionFront:
         fraction 0 turns faults off. `seed` makes the sequence of draws repeatable."""
         _set_faults(self._state, fraction, kinds, seed)
 
+    def malformed(self, operations: Iterable[str]) -> None:
+        """From now on, every request of these operations (by API name, e.g.
+        `DescribeDBInstances`) gets a malformed answer; an empty list turns it off."""
+        with self._state.lock:
+            self._state.malformed = frozenset(operations)
+
     @property
     def injected(self) -> dict[str, int]:
-        """Faults injected so far, per kind."""
+        """Faults injected so far, per kind ("malformed" counts malformed answers)."""
         with self._state.lock:
             return dict(self._state.injected)
 
