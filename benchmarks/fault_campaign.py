@@ -16,6 +16,10 @@ faults    failovers back and forth with 20 % of AWS requests throttled, 500/503 
 region    `dr drill` (failover, reprotect, failback) with the primary region lost at a random
           moment; the drill must end by itself with a report, and a `dr failover --to
           secondary` afterwards must reach the contract's end state.
+malformed every answer of one operation cut short (HTTP 200, unparseable body;
+          regionfront.malformed), one operation per point: the failover must stop naming the
+          operation and the unparseable answer, change nothing if it stops at readiness,
+          and reach the end state when run again with the answers repaired.
 lock      10 simultaneous `dr failover --yes` processes (console script, local lock, realistic
           profile at time scale 0.05 so the holder runs for ~15 s): exactly one runs, the
           others exit 5 and leave no run behind.
@@ -62,7 +66,7 @@ SHAPE = {"databases": 3, "zones": 2, "records_per_zone": 1, "distributions": 2, 
          "parameters": 1}
 PRIMARY, SECONDARY = "eu-west-1", "eu-central-1"
 HANG_SECONDS = 90.0
-KINDS = ("kill", "faults", "region", "lock", "config")
+KINDS = ("kill", "faults", "region", "malformed", "lock", "config")
 
 
 # --------------------------------------------------------------------------- worker process
@@ -537,6 +541,70 @@ def campaign_region(world: World, quick: bool) -> dict[str, Any]:
             "passed": sum(r["passed"] for r in rows), "rows": rows}
 
 
+# --------------------------------------------------------------------------- malformed
+
+# Operations whose every answer is cut short (HTTP 200, a body that does not parse), and
+# where each comes in a failover: readiness reads, a change's own answer, a step's look-up.
+MALFORMED = [
+    ("DescribeDBInstances", "rds, query/XML: readiness and every database step"),
+    ("GetMetricStatistics", "cloudwatch, JSON: readiness (replica lag)"),
+    ("DescribeServices", "ecs, JSON: readiness and scale-up"),
+    ("DescribeSecurityGroups", "ec2, query/XML: the fence's look-up"),
+    ("PromoteReadReplica", "rds, query/XML: the promotion's own answer"),
+    ("PutParameter", "ssm, JSON: a change's own answer"),
+    ("UpdateService", "ecs, JSON: a change's own answer"),
+]
+
+
+def campaign_malformed(world: World, quick: bool) -> dict[str, Any]:
+    """A point passes when the failover stops with the cause named (the operation and that
+    its answer could not be parsed) and changed nothing if it stopped at readiness; and
+    when, the answers repaired, running it again reaches the contract's end state."""
+    from dr import config as drconfig
+    from dr import runbooks
+    from dr.runbook.run import Request, Runner
+
+    rows = []
+    for operation, where in MALFORMED[:3] if quick else MALFORMED:
+        directory = world.provision(f"malformed-{operation}")
+        before = world.front.injected.get("malformed", 0)
+        world.front.malformed([operation])
+        result, _ = failover_in_process(world, "secondary", directory / ".dr")
+        world.front.malformed([])
+        garbled = world.front.injected.get("malformed", 0) - before
+        report = result.report
+        said = list(report.get("problems", [])) + [
+            f"{s['id']}: {s['error']}" for s in report["steps"] if s["status"] == "failed"]
+        problems = []
+        if result.outcome not in ("not_ready", "failed"):
+            problems.append(f"outcome {result.outcome} with {garbled} answers garbled")
+        if not any(operation in m and "could not be parsed" in m for m in said):
+            problems.append(f"cause not named: {said}")
+        if result.outcome == "not_ready" and report["changed"]:
+            problems.append(f"not ready, yet changed {report['changed']}")
+        # A failed run is finished (only an interrupted one resumes): run it again.
+        again = Runner(drconfig.load(world.config_path), planner=runbooks.phases,
+                       state_dir=directory / ".dr").run(
+            Request(command="failover", to="secondary"))
+        if again.outcome != "succeeded":
+            problems.append(f"run again: {again.outcome}")
+        wrong = world.end_state("secondary")
+        if wrong:
+            problems.append(wrong)
+        row = {"operation": operation, "where": where, "garbled_answers": garbled,
+               "outcome": result.outcome, "said": said[:3], "changed": report["changed"],
+               "then": again.outcome, "passed": not problems,
+               "problems": problems}
+        rows.append(row)
+        print(f"  {operation} ({where}): {garbled} answers garbled -> {result.outcome} "
+              f"({len(report['changed'])} steps changed); "
+              f"run again: {row['then']}: "
+              f"{'PASS' if not problems else 'FAIL ' + '; '.join(problems)}", flush=True)
+        if said:
+            print(f"      said: {said[0][:220]}", flush=True)
+    return {"tried": len(rows), "passed": sum(r["passed"] for r in rows), "rows": rows}
+
+
 # --------------------------------------------------------------------------- lock race
 
 def campaign_lock(world: World, quick: bool) -> dict[str, Any]:
@@ -698,7 +766,8 @@ def main() -> int:
     world = World(work)
     results: dict[str, Any] = {"machine": common.machine(), "quick": args.quick}
     campaigns = {"kill": campaign_kill, "faults": campaign_faults, "region": campaign_region,
-                 "lock": campaign_lock, "config": campaign_config}
+                 "malformed": campaign_malformed, "lock": campaign_lock,
+                 "config": campaign_config}
     saved_env = dict(os.environ)
     try:
         world.start()
