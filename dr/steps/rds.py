@@ -398,7 +398,8 @@ class RetireOldPrimary(DatabaseStep):
     typical_seconds = 120.0
     timeout_seconds = 1800.0
     recovery_path = False
-    follow_up = "run `dr reprotect` when {from_region} answers, to make a failback possible"
+    follow_up = ("run `dr reprotect` when {from_region} and {to_region} both answer, to make a "
+                 "failback possible")
     iam_actions = ("rds:DescribeDBInstances", "rds:ModifyDBInstance")
     summary = ("Rename the fenced old primary to `<id>-retired-<timestamp>` so its identifier "
                "is free for the new replica; it is kept (fenced) for forensics, not deleted.")
@@ -469,7 +470,8 @@ class CreateReplica(DatabaseStep):
     typical_seconds = 900.0
     timeout_seconds = 7200.0
     recovery_path = False
-    follow_up = "run `dr reprotect` when {from_region} answers, to make a failback possible"
+    follow_up = ("run `dr reprotect` when {from_region} and {to_region} both answer, to make a "
+                 "failback possible")
     iam_actions = ("rds:DescribeDBInstances", "rds:CreateDBInstanceReadReplica",
                    "rds:AddTagsToResource", "rds:ListTagsForResource")
     summary = ("Create a cross-region read replica of the new primary in the old region, "
