@@ -8,8 +8,9 @@ Steps running side by side append from several threads: one lock keeps each reco
 and in order. The fsync is a group commit: appenders that arrive while an fsync is under way
 write their records and are all made durable by the next single fsync, each returning only
 once its own record is on disk (one fsync per record, under the write lock, queued a large
-run's steps behind each other). The `after_append` hook sees every record, once durable, in
-the order they are in the file. A record
+run's steps behind each other). The `after_append` hook sees every record once it is
+durable, called in the thread that appended it and in the order of the file; records made
+durable by the same fsync may already be on disk when the hook sees the first of them. A record
 torn by a crash mid-write is cut off when the journal is reopened, so that what a resumed
 run appends starts on a line of its own instead of being glued to the fragment (which would
 hide it from every later replay).
@@ -57,9 +58,10 @@ class Journal:
         self._after_append = after_append
         self._write_lock = threading.Lock()
         self._sync_lock = threading.Lock()
-        self._written: list[dict[str, Any]] = []  # written, not yet known to be durable
         self._count = 0  # records written
         self._synced = 0  # records durable
+        self._hooked = 0  # records the hook has seen
+        self._hook_turn = threading.Condition()
         path.parent.mkdir(parents=True, exist_ok=True)
         _cut_torn_tail(path)
         self._file = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
@@ -69,19 +71,22 @@ class Journal:
             record = {"event": event, "at": iso(utcnow()), **fields}
             self._file.write(json.dumps(record, default=str, sort_keys=True) + "\n")
             self._file.flush()
-            self._written.append(record)
             self._count += 1
             mine = self._count
         with self._sync_lock:
             if self._synced < mine:
                 with self._write_lock:
-                    batch, self._written = self._written, []
-                    upto = self._count
+                    upto = self._count  # every record counted so far is flushed
                 os.fsync(self._file.fileno())
                 self._synced = upto
-                if self._after_append:
-                    for durable in batch:
-                        self._after_append(durable)
+        if self._after_append:
+            with self._hook_turn:
+                self._hook_turn.wait_for(lambda: self._hooked == mine - 1)
+                try:
+                    self._after_append(record)
+                finally:
+                    self._hooked = mine
+                    self._hook_turn.notify_all()
         return record
 
     def close(self) -> None:
