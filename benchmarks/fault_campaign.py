@@ -373,7 +373,8 @@ def campaign_faults(world: World, quick: bool) -> dict[str, Any]:
     # stops for that (exit 3) unless the data loss is accepted, as here, on purpose.
     n = 0
     for _ in range(clean_runs):
-        result, seconds = failover_in_process(world, direction[n % 2], state, n > 0)
+        result, seconds = failover_in_process(world, direction[n % 2], state,
+                                              accept_data_loss=n > 0)
         n += 1
         if result.outcome == "succeeded":
             clean.append(seconds)
@@ -382,7 +383,7 @@ def campaign_faults(world: World, quick: bool) -> dict[str, Any]:
     for i in range(runs):
         to = direction[n % 2]
         n += 1
-        result, seconds = failover_in_process(world, to, state, n > 1)
+        result, seconds = failover_in_process(world, to, state, accept_data_loss=n > 1)
         retries = sum(len(s["detail"].get("retries", [])) for s in result.report["steps"])
         wrong = world.end_state(to) if result.outcome == "succeeded" else None
         ok = result.outcome == "succeeded" and wrong is None
@@ -520,7 +521,8 @@ def campaign_region(world: World, quick: bool) -> dict[str, Any]:
         refused = list(after.report.get("problems", [])) if after.outcome == "not_ready" else []
         accepted = bool(refused) and all("former primary that dr fenced" in p for p in refused)
         if accepted:
-            after, more = failover_in_process(world, "secondary", directory / ".dr", True)
+            after, more = failover_in_process(world, "secondary", directory / ".dr",
+                                              accept_data_loss=True)
             after_seconds += more
         if after.outcome not in ("succeeded", "targets_missed"):
             problems.append(f"failover afterwards: {after.outcome}: " + "; ".join(

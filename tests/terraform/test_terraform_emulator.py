@@ -354,8 +354,6 @@ def test_rendered_config_passes_dr_plan(applied, moto_endpoint, health_endpoint,
         env=env,
         timeout=120,
     )
-    if render.returncode != 0 and "not implemented" in (render.stdout + render.stderr).lower():
-        pytest.skip("dr config render is not implemented yet")
     assert render.returncode == 0, render.stdout + render.stderr
     config = yaml.safe_load(render.stdout)
     assert config["regions"] == {"primary": PRIMARY_REGION, "secondary": SECONDARY_REGION}
