@@ -9,15 +9,21 @@ skewed clock on either side can be seen).
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import psycopg
 import structlog
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
+
+if TYPE_CHECKING:
+    from dr.aws.gateway import StepAws
+    from dr.config.model import Heartbeat, Role
 
 log = structlog.get_logger("dr.heartbeat")
 
@@ -78,11 +84,13 @@ def write_forever(dsn: str, table: str, interval: float, stop_event: threading.E
     insert = sql.SQL("INSERT INTO {} (writer_at) VALUES (%s)").format(ident)
     target = redacted(dsn)
     written = 0
+    failures = 0  # since the last successful connect: the backoff starts over after one
 
     def session() -> None:
-        nonlocal written
+        nonlocal written, failures
         with psycopg.connect(dsn, autocommit=True, connect_timeout=_CONNECT_TIMEOUT_S) as conn:
             ensure_table(conn, table)
+            failures = 0
             log.info("heartbeat.connected", target=target, table=table)
             next_at = time.monotonic()
             while not stop_event.is_set():
@@ -102,9 +110,14 @@ def write_forever(dsn: str, table: str, interval: float, stop_event: threading.E
                     error=f"{type(error).__name__}: {str(error).strip()}",
                     backoff=state.next_action.sleep if state.next_action else None)
 
+    def backoff(_: tenacity.RetryCallState) -> float:
+        nonlocal failures
+        failures += 1
+        return float(min(_BACKOFF_MAX_S, _BACKOFF_START_S * 2 ** (failures - 1)))
+
     tenacity.Retrying(
         retry=tenacity.retry_if_exception_type(psycopg.Error),
-        wait=tenacity.wait_exponential(multiplier=_BACKOFF_START_S, max=_BACKOFF_MAX_S),
+        wait=backoff,
         stop=lambda _: stop_event.is_set(),
         sleep=stop_event.wait,
         before_sleep=before_sleep,
@@ -131,6 +144,15 @@ def newest(dsn: str, table: str, before: datetime | None = None) -> datetime | N
         except psycopg.errors.UndefinedTable:
             return None
     return None if row is None else row[0]
+
+
+def dsn_for(aws: StepAws, hb: Heartbeat, side: Role, region: str) -> str:
+    """The heartbeat database of `side`: its configured DSN, or one built from its secret."""
+    if hb.dsn:
+        return hb.dsn.side(side)
+    assert hb.secret is not None
+    secret = aws.client("secretsmanager", region).get_secret_value(SecretId=hb.secret.side(side))
+    return dsn_from_secret(json.loads(secret["SecretString"]))
 
 
 def dsn_from_secret(secret: dict[str, object]) -> str:

@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import threading
 import time
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from dr import heartbeat
 from dr.aws.gateway import CallLog, Gateway
 from dr.config.model import Config, Database, Role
-from dr.errors import UsageError
+from dr.errors import DrError, UsageError
 
 SECRET_TIMEOUT_SECONDS = 30.0
-
-
-def _dsn(config: Config, db: Database, side: Role) -> str:
-    assert db.heartbeat is not None
-    if db.heartbeat.dsn:
-        return db.heartbeat.dsn.side(side)
-    assert db.heartbeat.secret is not None
-    arn = db.heartbeat.secret.side(side)
-    region = config.regions.of(side)
-    aws = Gateway(dry_run=False, patient_regions=frozenset({region})).for_step(
-        time.monotonic() + SECRET_TIMEOUT_SECONDS, CallLog())
-    secret = aws.client("secretsmanager", region).get_secret_value(SecretId=arn)
-    return heartbeat.dsn_from_secret(json.loads(secret["SecretString"]))
 
 
 def run_heartbeats(config: Config, side: Role, names: tuple[str, ...], interval: float,
@@ -36,13 +24,26 @@ def run_heartbeats(config: Config, side: Role, names: tuple[str, ...], interval:
         raise UsageError(f"--database: no databases[].name {', '.join(sorted(unknown))}")
     if not chosen:
         raise UsageError("no database has a heartbeat (databases[].heartbeat in dr.yaml)")
+    # Every DSN before any writer starts: a secret that cannot be read is an error of the
+    # command, not a writer thread that dies while the others run on.
+    region = config.regions.of(side)
+    aws = Gateway(dry_run=False, patient_regions=frozenset({region})).for_step(
+        time.monotonic() + SECRET_TIMEOUT_SECONDS, CallLog())
+    dsns = {}
+    for db in chosen:
+        assert db.heartbeat is not None
+        try:
+            dsns[db.name] = heartbeat.dsn_for(aws, db.heartbeat, side, region)
+        except (BotoCoreError, ClientError, DrError) as exc:
+            raise UsageError(f"databases[{db.name}].heartbeat: cannot read its {side} "
+                             f"connection secret: {exc}") from exc
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     written: dict[str, int] = {}
 
     def write(db: Database) -> None:
         assert db.heartbeat is not None
-        written[db.name] = heartbeat.write_forever(_dsn(config, db, side), db.heartbeat.table,
+        written[db.name] = heartbeat.write_forever(dsns[db.name], db.heartbeat.table,
                                                    interval, stop)
 
     threads = [threading.Thread(target=write, args=(db,), name=f"heartbeat-{db.name}")

@@ -3,7 +3,6 @@ fenced old primary and re-create a replica of the new primary in its place."""
 
 from __future__ import annotations
 
-import json
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -368,13 +367,7 @@ aws rds describe-db-instances --region {region} --db-instance-identifier {identi
 
         hb = self.item.heartbeat
         assert hb is not None
-        if hb.dsn:
-            dsn = hb.dsn.side(self.direction.to)
-        else:
-            assert hb.secret is not None
-            secret = ctx.aws.client("secretsmanager", self.region).get_secret_value(
-                SecretId=hb.secret.side(self.direction.to))
-            dsn = heartbeat.dsn_from_secret(json.loads(secret["SecretString"]))
+        dsn = heartbeat.dsn_for(ctx.aws, hb, self.direction.to, self.region)
         # Rows written after the incident (by a writer now pointed here) must not hide the loss.
         return iso(heartbeat.newest(dsn, hb.table, before=ctx.run.incident_start))
 
