@@ -568,10 +568,6 @@ def campaign_malformed(world: World, quick: bool) -> dict[str, Any]:
     """A point passes when the failover stops with the cause named (the operation and that
     its answer could not be parsed) and changed nothing if it stopped at readiness; and
     when, the answers repaired, running it again reaches the contract's end state."""
-    from dr import config as drconfig
-    from dr import runbooks
-    from dr.runbook.run import Request, Runner
-
     rows = []
     for operation, where in MALFORMED[:3] if quick else MALFORMED:
         directory = world.provision(f"malformed-{operation}")
@@ -591,9 +587,7 @@ def campaign_malformed(world: World, quick: bool) -> dict[str, Any]:
         if result.outcome == "not_ready" and report["changed"]:
             problems.append(f"not ready, yet changed {report['changed']}")
         # A failed run is finished (only an interrupted one resumes): run it again.
-        again = Runner(drconfig.load(world.config_path), planner=runbooks.phases,
-                       state_dir=directory / ".dr").run(
-            Request(command="failover", to="secondary"))
+        again, _ = failover_in_process(world, "secondary", directory / ".dr")
         if again.outcome != "succeeded":
             problems.append(f"run again: {again.outcome}")
         wrong = world.end_state("secondary")

@@ -38,7 +38,6 @@ SMALL = {"databases": 1, "zones": 1, "records_per_zone": 1, "distributions": 1, 
 LARGE = {"databases": 50, "zones": 5, "records_per_zone": 100, "distributions": 20,
          "services": 50, "parameters": 10}
 TARGETS = {"small": 1.0, "large": 10.0}
-POLLING = frozenset({"DescribeDBInstances", "GetChange", "GetDistribution", "DescribeServices"})
 
 
 # --------------------------------------------------------------------------- worker
