@@ -67,11 +67,15 @@ class Executor:
         self.replay = replay
         self.max_workers = max_workers
 
-    def _context(self, node: Node, step_id: str, calls: CallLog, timeout: float) -> StepContext:
-        deadline = time.monotonic() + timeout
+    def context(self, node: Node, step_id: str, calls: CallLog, *,
+                waiter: Waiter | None = None, detail: dict[str, Any] | None = None
+                ) -> StepContext:
+        """What a step's check, apply or rollback sees: its deadline, its calls' log."""
+        deadline = time.monotonic() + node.step.timeout_seconds
         return StepContext(config=self.config, direction=node.step.direction, run=self.run,
-                           aws=self.gateway.for_step(deadline, calls), waiter=self.waiter,
-                           step_id=step_id, deadline=deadline)
+                           aws=self.gateway.for_step(deadline, calls),
+                           waiter=waiter or self.waiter, step_id=step_id, deadline=deadline,
+                           detail=detail if detail is not None else {})
 
     def readiness(self, runbook: Runbook, phase: str) -> tuple[list[Problem], dict[str, Any]]:
         """Every step's read-only check, side by side. Returns problems and facts per step."""
@@ -79,7 +83,7 @@ class Executor:
             return [], self.replay.readiness_passed[phase]
 
         def check(node: Node) -> tuple[list[Problem], dict[str, Any]]:
-            ctx = self._context(node, node.id, CallLog(), node.step.timeout_seconds)
+            ctx = self.context(node, node.id, CallLog())
             try:
                 return node.step.check(ctx), ctx.detail
             except RegionUnavailable as exc:
@@ -87,7 +91,7 @@ class Executor:
                     return [], {"region_unavailable": exc.reason}
                 return [Problem(node.id, str(exc))], ctx.detail
             except Exception as exc:  # noqa: BLE001 - any failure to check is "not ready"
-                return [Problem(node.id, f"readiness check failed: {_describe(exc)}")], {}
+                return [Problem(node.id, f"readiness check failed: {describe(exc)}")], {}
 
         problems: list[Problem] = []
         facts: dict[str, Any] = {}
@@ -150,7 +154,7 @@ class Executor:
         attempt = (self.replay.attempts.get(step_id, 0) if self.replay else 0) + 1
         first_start = self.replay.first_started_at.get(step_id) if self.replay else None
         calls = CallLog()
-        ctx = self._context(node, step_id, calls, step.timeout_seconds)
+        ctx = self.context(node, step_id, calls)
         ctx.detail.update(facts)
         ctx.note(plan=step.plan())
         bound = log.bind(step=step_id, region=step.region, attempt=attempt, run_id=self.run.run_id)
@@ -174,7 +178,7 @@ class Executor:
             else:
                 status, error = "failed", str(exc)
         except Exception as exc:  # noqa: BLE001 - the executor is the boundary for step errors
-            status, error = "failed", _describe(exc)
+            status, error = "failed", describe(exc)
         finished = utcnow()
         if calls.intentions:
             ctx.note(intentions=[i.as_dict() for i in calls.intentions])
@@ -203,7 +207,7 @@ def _journal_fields(record: StepRecord) -> dict[str, Any]:
     return fields
 
 
-def _describe(exc: BaseException) -> str:
+def describe(exc: BaseException) -> str:
     from botocore.exceptions import ClientError
 
     if isinstance(exc, ClientError):

@@ -12,13 +12,11 @@ until someone finishes or reverses it.
 from __future__ import annotations
 
 import threading
-import time
 
 import structlog
 
 from dr.aws.gateway import CallLog
-from dr.runbook.context import StepContext
-from dr.runbook.executor import Executor, StepRecord, _describe
+from dr.runbook.executor import Executor, StepRecord, describe
 from dr.runbook.graph import Runbook
 from dr.runbook.journal import iso, utcnow
 from dr.runbook.waiting import Waiter
@@ -54,18 +52,14 @@ def roll_back(executor: Executor, runbook: Runbook, phase: str, prefix: str,
                 f"Undo section) or finish with dr failover --to {runbook.direction.to} / "
                 f"--to {runbook.direction.from_}")
             continue
-        step = nodes[record.id].step
         calls = CallLog()
-        deadline = time.monotonic() + step.timeout_seconds
-        ctx = StepContext(config=executor.config, direction=step.direction, run=executor.run,
-                          aws=executor.gateway.for_step(deadline, calls), waiter=waiter,
-                          step_id=record.id, deadline=deadline, detail=dict(record.detail))
+        ctx = executor.context(node, record.id, calls, waiter=waiter, detail=dict(record.detail))
         started = utcnow()
         error = None
         try:
-            step.rollback(ctx)
+            node.step.rollback(ctx)
         except Exception as exc:  # noqa: BLE001 - one failed undo must not stop the others
-            error = _describe(exc)
+            error = describe(exc)
         outcome = {"at": iso(started),
                    "seconds": round((utcnow() - started).total_seconds(), 3),
                    "aws_calls": dict(calls.sent), **({"error": error} if error else {})}
