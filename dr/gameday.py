@@ -19,6 +19,7 @@ or exit code (a missing `DrillSucceeded` datapoint is what the scheduled alarm c
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -170,10 +171,9 @@ def run_gameday(config: Config, *, allow_prod: bool, report_dir: Path | None = N
         return True
 
     request = Request(command="gameday", to=to, no_failback=no_failback, report_dir=report_dir)
-    if conditions.alarms:
-        with Watcher(conditions, gateway, stop, watch_seconds):
-            result = runner.run(request)
-    else:
+    watching = Watcher(conditions, gateway, stop, watch_seconds) if conditions.alarms \
+        else contextlib.nullcontext()
+    with watching:
         result = runner.run(request)
     result.report["published"] = publish(gateway, config, to, bucket, result)
     report.write(result.report, result.paths[0].parent)
