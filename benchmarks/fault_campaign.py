@@ -54,13 +54,15 @@ import time
 import traceback
 from collections import Counter
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import common
 
 sys.path.insert(0, str(common.ROOT))
+
+if TYPE_CHECKING:
+    from tests.support.health import HealthServer
 
 SHAPE = {"databases": 3, "zones": 2, "records_per_zone": 1, "distributions": 2, "services": 3,
          "parameters": 1}
@@ -139,48 +141,12 @@ def worker(config_path: Path, state_dir: Path, calls_file: Path, kill_at: int | 
 
 # --------------------------------------------------------------------------- the lab side
 
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A killed worker resets its connections: not news."""
-
-
-class Health:
-    """A loopback health endpoint whose status the campaign sets."""
-
-    def __init__(self) -> None:
-        self.status = 200
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
-                self.send_response(owner.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                return
-
-        self.server = _QuietServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/health"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @dataclass
 class World:
     work: Path
     emulator: Any = None
     front: Any = None
-    health: dict[str, Health] = field(default_factory=dict)
+    health: dict[str, HealthServer] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
     config_path: Path | None = None
 
@@ -191,7 +157,9 @@ class World:
 
         self.emulator = Emulator(INSTANT).start()
         self.front = RegionFront(self.emulator.endpoint_url).start()
-        self.health = {"primary": Health(), "secondary": Health()}
+        from tests.support.health import HealthServer
+
+        self.health = {"primary": HealthServer(), "secondary": HealthServer()}
         os.environ.update({"AWS_ACCESS_KEY_ID": "lab", "AWS_SECRET_ACCESS_KEY": "lab",
                            "AWS_DEFAULT_REGION": PRIMARY, "AWS_CONFIG_FILE": os.devnull,
                            "AWS_SHARED_CREDENTIALS_FILE": os.devnull})

@@ -6,6 +6,14 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client killed mid-request (the fault campaign's SIGKILLed workers) resets its
+        connection: not news."""
+
+
 class HealthServer:
     def __init__(self, status: int = 200) -> None:
         self.status = status
@@ -22,7 +30,7 @@ class HealthServer:
             def log_message(self, *args: object) -> None:
                 return
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 
