@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import platform
+import shutil
 import signal
 import statistics
 import subprocess
@@ -72,3 +74,16 @@ def median(values: list[float]) -> float | None:
 
 def fmt(value: float | None, digits: int = 2) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
+
+
+def quiet_logs(level: int = logging.WARNING) -> None:
+    """dr's structlog events at `level` and above, to stderr (stdout carries the answers)."""
+    import structlog
+
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(level),
+                        logger_factory=lambda *_: structlog.PrintLogger(file=sys.stderr))
+
+
+def dr_executable() -> str:
+    """The installed `dr` console script (beside this Python when not on the PATH)."""
+    return shutil.which("dr") or str(Path(sys.executable).with_name("dr"))

@@ -77,12 +77,8 @@ def worker(config_path: Path, state_dir: Path, calls_file: Path, kill_at: int | 
            resume: str | None) -> dict[str, Any]:
     """One `dr failover --to secondary` through the real Runner; SIGKILLs itself right after
     journal record number `kill_at`. Every AWS call is appended to `calls_file` first."""
-    import logging
 
-    import structlog
-
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
-                        logger_factory=lambda *_: structlog.PrintLogger(file=sys.stderr))
+    common.quiet_logs()
     from dr import config as drconfig
     from dr import runbooks
     from dr.aws.gateway import default_session_factory, is_mutating
@@ -582,7 +578,7 @@ def campaign_lock(world: World, quick: bool) -> dict[str, Any]:
     from dr.lab.timing import TimingProfile
 
     rounds = 1 if quick else 3
-    dr = shutil.which("dr") or str(Path(sys.executable).with_name("dr"))
+    dr = common.dr_executable()
     rows = []
     for r in range(rounds):
         directory = world.provision(f"lock-{r}", shape={**SHAPE, "databases": 1})
@@ -711,10 +707,7 @@ def main() -> int:
 
     import logging
 
-    import structlog
-
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.CRITICAL),
-                        logger_factory=lambda *_: structlog.PrintLogger(file=sys.stderr))
+    common.quiet_logs(logging.CRITICAL)
     if args.region_points is not None:
         global REGION_POINTS
         REGION_POINTS = args.region_points

@@ -26,14 +26,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+import common
+
 RPO_TOLERANCE = 0.5
 RTO_TOLERANCE = 1.0
 DRILL_TIMEOUT = 300
 
 
-def dr_executable() -> str:
-    found = shutil.which("dr") or str(Path(sys.executable).with_name("dr"))
-    return found
+def fmt(value: float | None, digits: int = 3) -> str:
+    return common.fmt(value, digits)
 
 
 def one_drill(index: int, extra: list[str]) -> dict[str, Any]:
@@ -41,7 +42,7 @@ def one_drill(index: int, extra: list[str]) -> dict[str, Any]:
     try:
         started = time.monotonic()
         done = subprocess.run(
-            [dr_executable(), "lab", "drill", "--report-dir", str(work / "report"),
+            [common.dr_executable(), "lab", "drill", "--report-dir", str(work / "report"),
              "--log-format", "json", *extra],
             cwd=work, capture_output=True, text=True, timeout=DRILL_TIMEOUT, check=False)
         wall = time.monotonic() - started
@@ -71,10 +72,6 @@ def one_drill(index: int, extra: list[str]) -> dict[str, Any]:
         return row
     finally:
         shutil.rmtree(work, ignore_errors=True)
-
-
-def fmt(value: Any, digits: int = 3) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
 
 
 def main() -> int:

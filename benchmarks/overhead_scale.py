@@ -44,13 +44,9 @@ TARGETS = {"small": 1.0, "large": 10.0}
 
 def worker(operation: str, config_path: Path, state_dir: Path, memory: bool,
            profile_out: Path | None) -> dict[str, Any]:
-    import logging
     import resource
 
-    import structlog
-
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
-                        logger_factory=lambda *_: structlog.PrintLogger(file=sys.stderr))
+    common.quiet_logs()
     if memory:
         import tracemalloc
 
@@ -226,7 +222,7 @@ def main() -> int:
             return path
 
         print(f"# {common.machine_line()}", flush=True)
-        dr = shutil.which("dr") or str(Path(sys.executable).with_name("dr"))
+        dr = common.dr_executable()
         sizes = {"small": SMALL} if args.skip_large else {"small": SMALL, "large": LARGE}
         for name, shape in sizes.items():
             rows: dict[str, list[dict[str, Any]]] = {"plan": [], "failover": []}

@@ -177,13 +177,8 @@ def main() -> int:
     if args.worker:
         work = Path(tempfile.mkdtemp(prefix="dr-rt-"))
         try:
-            import logging
 
-            import structlog
-
-            structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(
-                logging.WARNING), logger_factory=lambda *_: structlog.PrintLogger(
-                    file=sys.stderr))
+            common.quiet_logs()
             print(json.dumps(worker(args.worker, args.time_scale, work)))
         finally:
             shutil.rmtree(work, ignore_errors=True)
