@@ -213,16 +213,11 @@ variable "gameday_image" {
 variable "gameday_dr_config_yaml" {
   description = "The dr.yaml the game-day task runs with (`dr config render` builds it; needs a gameday section). Required with gameday_image."
   type        = string
-  default     = null
-
-  validation {
-    condition     = var.gameday_dr_config_yaml == null || can(yamldecode(var.gameday_dr_config_yaml).gameday.report_bucket)
-    error_message = "gameday_dr_config_yaml must be YAML with gameday.report_bucket set."
-  }
+  default     = null # checked by the gameday module (YAML with gameday.report_bucket)
 }
 
 variable "gameday_schedule_expression" {
-  description = "When the game day runs (EventBridge Scheduler cron); at least weekly for its alarm."
+  description = "When the game day runs (EventBridge Scheduler cron); at least weekly for its alarm. null: the gameday module's default."
   type        = string
-  default     = "cron(0 10 ? * TUE *)"
+  default     = null
 }

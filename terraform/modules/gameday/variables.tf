@@ -63,6 +63,7 @@ variable "schedule_expression" {
   description = "When the game day runs: an EventBridge Scheduler cron() expression. Run at least every expected_every_days."
   type        = string
   default     = "cron(0 10 ? * TUE *)"
+  nullable    = false
 
   validation {
     condition     = can(regex("^cron\\(\\S+ \\S+ \\S+ \\S+ \\S+ \\S+\\)$", var.schedule_expression))
