@@ -269,12 +269,12 @@ def test_stop_releases_hanging_requests_and_the_port(aws: LabAws) -> None:
     deadline = time.monotonic() + 5
     while front.status()["hung"] == 0 and time.monotonic() < deadline:
         time.sleep(0.01)
-    started = time.monotonic()
     front.stop()
     caller.join(timeout=5)
     assert not caller.is_alive()
-    assert time.monotonic() - started < 3
     assert outcome, "the hanging call should fail once the proxy stops"
+    # Released by the stop, not by its own 30 s read timeout.
+    assert not isinstance(outcome[0], ReadTimeoutError), outcome
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", port_of(url)), timeout=1)
 
