@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -60,14 +61,23 @@ def up(state_dir: Path, args: list[str]) -> dict[str, Any]:
 
 
 def call(state_dir: Path, method: str, path: str) -> dict[str, Any]:
+    """The lab's answer; one it refused (it changed nothing) is a UsageError saying why."""
     state = _state(state_dir)
     request = urllib.request.Request(state["control_url"] + path, method=method, data=b"")
-    with urllib.request.urlopen(request, timeout=60) as answer:  # noqa: S310 - loopback
-        return dict(json.loads(answer.read()))
+    try:
+        with urllib.request.urlopen(request, timeout=60) as answer:  # noqa: S310 - loopback
+            return dict(json.loads(answer.read()))
+    except urllib.error.HTTPError as refused:
+        try:
+            message = str(json.loads(refused.read())["error"])
+        except (ValueError, KeyError):
+            raise refused from None
+        raise UsageError(message) from None
 
 
-def down(state_dir: Path) -> list[int]:
-    """Stop the lab; return the ports still listening afterwards (none, normally)."""
+def down(state_dir: Path) -> list[tuple[str, int]]:
+    """Stop the lab; return the (address, port)s still listening afterwards (none,
+    normally)."""
     state = _state(state_dir)
     try:
         call(state_dir, "POST", "/down")
@@ -79,10 +89,10 @@ def down(state_dir: Path) -> list[int]:
     if _alive(state["pid"]):
         os.killpg(state["pid"], signal.SIGKILL)
     (state_dir / STATE_FILE).unlink(missing_ok=True)
-    return [port for port in state["ports"] if _listening(port)]
+    return [(address, port) for address, port in state["ports"] if _listening(address, port)]
 
 
-def _listening(port: int) -> bool:
+def _listening(address: str, port: int) -> bool:
     with socket.socket() as probe:
         probe.settimeout(0.5)
-        return probe.connect_ex(("127.0.0.1", port)) == 0
+        return probe.connect_ex((address, port)) == 0

@@ -19,6 +19,8 @@ class Shape:
     services: int = 1
     parameters: int = 1
     extra_origin: bool = True
+    security_groups: int = 0  # VPC security groups per database side (0: moto's default)
+    caches: int = 0  # ElastiCache global datastores (a member in each region)
 
 
 @dataclass(frozen=True)
@@ -35,11 +37,73 @@ def _short(region: str) -> str:
     return parts[0] + "".join(p[0] for p in parts[1:-1]) + parts[-1]
 
 
+def _network(ec2: Any, rds: Any, app: str, count: int) -> dict[str, Any]:
+    """A VPC with a DB subnet group and `count` security groups, as create-db-instance
+    arguments (none when `count` is 0: moto's defaults)."""
+    if not count:
+        return {}
+    vpc = ec2.create_vpc(CidrBlock="10.40.0.0/16")["Vpc"]["VpcId"]
+    zones = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]][:2]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.40.{n}.0/24",
+                                 AvailabilityZone=zone)["Subnet"]["SubnetId"]
+               for n, zone in enumerate(zones)]
+    rds.create_db_subnet_group(DBSubnetGroupName=f"{app}-db", SubnetIds=subnets,
+                               DBSubnetGroupDescription=f"{app} databases")
+    ids = [ec2.create_security_group(GroupName=f"{app}-db-{n}", VpcId=vpc,
+                                     Description=f"{app} database access {n}")["GroupId"]
+           for n in range(count)]
+    return {"VpcSecurityGroupIds": ids, "DBSubnetGroupName": f"{app}-db"}
+
+
+def _cache_network(ec2: Any, elasticache: Any, app: str) -> dict[str, Any]:
+    """A cache subnet group and security group, as create-replication-group arguments."""
+    vpc = ec2.create_vpc(CidrBlock="10.41.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.41.1.0/24")["Subnet"]["SubnetId"]
+    elasticache.create_cache_subnet_group(CacheSubnetGroupName=f"{app}-cache",
+                                          CacheSubnetGroupDescription=f"{app} caches",
+                                          SubnetIds=[subnet])
+    group = ec2.create_security_group(GroupName=f"{app}-cache", VpcId=vpc,
+                                      Description=f"{app} cache access")["GroupId"]
+    return {"CacheSubnetGroupName": f"{app}-cache", "SecurityGroupIds": [group]}
+
+
+def _caches(client: Any, regions: dict[str, str], app: str, count: int) -> list[dict[str, Any]]:
+    """`count` global datastores, each with its primary member in the primary region and a
+    secondary in the other (provision under the instant profile: a secondary joins a
+    datastore only once it is created)."""
+    network = {role: _cache_network(client("ec2", region), client("elasticache", region), app)
+               for role, region in regions.items()} if count else {}
+    found = []
+    for i in range(count):
+        name = "sessions" if i == 0 else f"cache{i}"
+        ids = {"primary": f"{app}-{name}", "secondary": f"{app}-{name}-dr"}
+        settings = {"Engine": "redis", "CacheNodeType": "cache.r7g.large",
+                    "NumCacheClusters": 2, "AutomaticFailoverEnabled": True,
+                    "MultiAZEnabled": True, "AtRestEncryptionEnabled": True,
+                    "TransitEncryptionEnabled": True}
+        client("elasticache", regions["primary"]).create_replication_group(
+            ReplicationGroupId=ids["primary"], ReplicationGroupDescription=f"{app} {name}",
+            **settings, **network["primary"])
+        gid = client("elasticache", regions["primary"]).create_global_replication_group(
+            GlobalReplicationGroupIdSuffix=f"{app}-{name}",
+            PrimaryReplicationGroupId=ids["primary"],
+        )["GlobalReplicationGroup"]["GlobalReplicationGroupId"]
+        client("elasticache", regions["secondary"]).create_replication_group(
+            ReplicationGroupId=ids["secondary"], ReplicationGroupDescription=f"{app} {name}",
+            GlobalReplicationGroupId=gid, NumCacheClusters=2, AutomaticFailoverEnabled=True,
+            MultiAZEnabled=True, **network["secondary"])
+        found.append({"name": name, "global_group": f"{app}-{name}", **ids})
+    return found
+
+
 def provision(session: Any, *, primary: str, secondary: str, shape: Shape,
               health: dict[str, tuple[str, str]] | None = None, app: str = "timeline",
               environment: str = "staging", rto_seconds: float = 900, rpo_seconds: float = 60,
-              lock_table: str | None = None, replica_lag: float | None = 1.0) -> Estate:
-    """Create the estate with `session` (a boto3 Session pointed at the emulator)."""
+              lock_table: str | None = None, replica_lag: float | None = 1.0,
+              record_ttl: int = 60, origin_port: int | None = None) -> Estate:
+    """Create the estate with `session` (a boto3 Session pointed at the emulator).
+    `origin_port`: the distributions reach their origins over HTTP on that port (the lab's
+    apps), instead of HTTPS."""
     made: dict[tuple[str, str], Any] = {}
 
     def client(service: str, region: str) -> Any:
@@ -58,6 +122,8 @@ def provision(session: Any, *, primary: str, secondary: str, shape: Shape,
         "health": [],
     }
 
+    network = {role: _network(client("ec2", region), client("rds", region), app,
+                              shape.security_groups) for role, region in regions.items()}
     for i in range(shape.databases):
         name = "main" if i == 0 else f"db{i}"
         ids = {"primary": f"{app}-{name}", "secondary": f"{app}-{name}-dr"}
@@ -66,10 +132,11 @@ def provision(session: Any, *, primary: str, secondary: str, shape: Shape,
             DBInstanceIdentifier=ids["primary"], Engine="postgres", EngineVersion="15.4",
             DBInstanceClass="db.t4g.medium", AllocatedStorage=20, MasterUsername="timeline",
             MasterUserPassword="lab-only-password", BackupRetentionPeriod=30,
-        )["DBInstance"]
+            **network["primary"])["DBInstance"]
         client("rds", secondary).create_db_instance_read_replica(
             DBInstanceIdentifier=ids["secondary"],
-            SourceDBInstanceIdentifier=source["DBInstanceArn"], DBInstanceClass="db.t4g.medium")
+            SourceDBInstanceIdentifier=source["DBInstanceArn"], DBInstanceClass="db.t4g.medium",
+            **network["secondary"])
         if replica_lag is not None:
             client("cloudwatch", secondary).put_metric_data(
                 Namespace="AWS/RDS", MetricData=[{
@@ -78,6 +145,9 @@ def provision(session: Any, *, primary: str, secondary: str, shape: Shape,
                     "Dimensions": [{"Name": "DBInstanceIdentifier",
                                     "Value": ids["secondary"]}]}])
         config["databases"].append({"name": name, **ids})
+
+    if shape.caches:
+        config["caches"] = _caches(client, regions, app, shape.caches)
 
     route53 = client("route53", "us-east-1")
     for z in range(shape.zones):
@@ -89,9 +159,9 @@ def provision(session: Any, *, primary: str, secondary: str, shape: Shape,
             label = "api" if r == 0 else f"svc{r}"
             values = {role: f"{label}.{short[role]}.{app}.example.net" for role in regions}
             config["dns"].append({"zone_id": zone_id, "name": f"{label}.{domain}",
-                                  "type": "CNAME", "ttl": 60, **values})
+                                  "type": "CNAME", "ttl": record_ttl, **values})
             changes.append({"Action": "CREATE", "ResourceRecordSet": {
-                "Name": f"{label}.{domain}", "Type": "CNAME", "TTL": 60,
+                "Name": f"{label}.{domain}", "Type": "CNAME", "TTL": record_ttl,
                 "ResourceRecords": [{"Value": values["primary"]}]}})
         for start in range(0, len(changes), 500):
             route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={
@@ -101,8 +171,9 @@ def provision(session: Any, *, primary: str, secondary: str, shape: Shape,
     for d in range(shape.distributions):
         domains = {role: f"alb{d or ''}.{short[role]}.{app}.example.net" for role in regions}
         origins = [{"Id": "api", "DomainName": domains["primary"],
-                    "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443,
-                                           "OriginProtocolPolicy": "https-only"}}]
+                    "CustomOriginConfig": {"HTTPPort": origin_port or 80, "HTTPSPort": 443,
+                                           "OriginProtocolPolicy": "http-only" if origin_port
+                                           else "https-only"}}]
         if shape.extra_origin:
             origins.append({"Id": "assets", "DomainName": f"{app}-assets{d}.s3.amazonaws.com",
                             "S3OriginConfig": {"OriginAccessIdentity": ""}})

@@ -1,47 +1,54 @@
-"""An outside observer: what a user would see, measured without asking `dr`.
+"""An outside observer that is a user: what users see, measured without asking `dr` and
+without `dr`'s code.
 
-Every ~100 ms it reads where the DNS record points and fetches the health URL of that
-target. The service is back at the first check of the first run of `required_passes`
-passing checks after the outage began; the time from the outage to that check is the
-true RTO against which `dr`'s own measurement is compared.
+It is one client machine: its own caching resolver (dnspython pointed at the lab's DNS,
+each answer kept for its TTL, as a stub resolver with a cache does) and, for each public
+URL (the DNS name, the CloudFront domain), a request every ~100 ms to the address its
+resolver gives. A path counts as served by the recovery region from the first of
+`required_passes` answers in a row that are 200 with the recovery region named in the
+body, after the outage began; the user's RTO is when the last path is served.
 """
 
 from __future__ import annotations
 
+import http.client
+import json
+import socket
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+import dns.exception
+import dns.resolver
 
 _JOIN_TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True)
 class Observation:
-    at: datetime  # when the check began
-    dns_value: str | None
-    url: str | None
+    at: datetime  # when the request began
+    path: str
+    address: str | None
     status: int | None
+    region: str | None
     ok: bool
     error: str | None = None
 
 
 class Observer:
-    """Polls `dns_value()` and GETs `health_url(value)` in a background thread.
-
-    `dns_value` returns where the record points now (the lab reads Route 53);
-    `health_url` maps that value to the URL to check, or None when it maps to none.
-    """
+    """Requests each of `urls` (name -> URL) in its own thread; names resolve through the DNS
+    server `nameserver` ("HOST:PORT")."""
 
     def __init__(
         self,
-        dns_value: Callable[[], str | None],
-        health_url: Callable[[str], str | None],
+        urls: dict[str, str],
+        nameserver: str,
+        region: str,
         *,
-        expect_status: int = 200,
+        region_key: str = "region",
         required_passes: int = 3,
         interval: float = 0.1,
         timeout: float = 1.0,
@@ -49,27 +56,36 @@ class Observer:
     ) -> None:
         if required_passes < 1:
             raise ValueError("required_passes must be at least 1")
-        self._dns_value = dns_value
-        self._health_url = health_url
-        self.expect_status = expect_status
+        self.urls = dict(urls)
+        self.region = region
+        self.region_key = region_key
         self.required_passes = required_passes
         self.interval = interval
         self.timeout = timeout
         self._clock = clock
+        host, port = nameserver.rsplit(":", 1)
+        self._resolver = dns.resolver.Resolver(configure=False)
+        self._resolver.nameservers = [host]
+        self._resolver.port = int(port)
+        self._resolver.lifetime = timeout
+        self._resolver.cache = dns.resolver.Cache()
         self._observations: list[Observation] = []
         self._outage_at: datetime | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="dr-observer", daemon=True)
-        self._thread.start()
+        for name in self.urls:
+            thread = threading.Thread(target=self._run, args=(name,), daemon=True,
+                                      name=f"dr-observer-{name}")
+            thread.start()
+            self._threads.append(thread)
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(_JOIN_TIMEOUT_S)
+        for thread in self._threads:
+            thread.join(_JOIN_TIMEOUT_S)
 
     def __enter__(self) -> Observer:
         self.start()
@@ -79,7 +95,7 @@ class Observer:
         self.stop()
 
     def mark_outage(self, at: datetime) -> None:
-        """The moment the outage began; only checks from then on count towards recovery."""
+        """The moment the outage began; only requests from then on count towards recovery."""
         with self._lock:
             self._outage_at = at
 
@@ -93,16 +109,16 @@ class Observer:
         with self._lock:
             return list(self._observations)
 
-    @property
-    def recovered_at(self) -> datetime | None:
-        """First check of the first run of `required_passes` passes after the outage."""
+    def served_at(self, path: str) -> datetime | None:
+        """First request of the first run of `required_passes` served by the recovery
+        region on `path` after the outage."""
         with self._lock:
             outage_at, observations = self._outage_at, list(self._observations)
         if outage_at is None:
             return None
         streak: list[Observation] = []
         for observation in observations:
-            if observation.at < outage_at:
+            if observation.path != path or observation.at < outage_at:
                 continue
             streak = [*streak, observation] if observation.ok else []
             if len(streak) == self.required_passes:
@@ -110,49 +126,62 @@ class Observer:
         return None
 
     @property
-    def rto_seconds(self) -> float | None:
-        outage_at, recovered_at = self.outage_at, self.recovered_at
-        if outage_at is None or recovered_at is None:
-            return None
-        return (recovered_at - outage_at).total_seconds()
+    def paths_seconds(self) -> dict[str, float | None]:
+        """Per path, seconds from the outage until the recovery region served it."""
+        outage_at = self.outage_at
+        found = {}
+        for path in self.urls:
+            served = self.served_at(path)
+            found[path] = (round((served - outage_at).total_seconds(), 3)
+                           if served is not None and outage_at is not None else None)
+        return found
 
-    def wait_recovered(self, timeout: float) -> datetime | None:
-        """Blocks until recovery is observed or `timeout` seconds pass."""
+    @property
+    def rto_seconds(self) -> float | None:
+        """The user's RTO: until the last path was served by the recovery region."""
+        seconds = list(self.paths_seconds.values())
+        if not seconds or any(s is None for s in seconds):
+            return None
+        return max(s for s in seconds if s is not None)
+
+    def wait_served(self, timeout: float) -> float | None:
+        """Blocks until every path is served or `timeout` seconds pass."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            recovered_at = self.recovered_at
-            if recovered_at is not None:
-                return recovered_at
+        while time.monotonic() < deadline and self.rto_seconds is None:
             if self._stop.wait(self.interval):
                 break
-        return self.recovered_at
+        return self.rto_seconds
 
-    def _run(self) -> None:
+    def _run(self, path: str) -> None:
         next_at = time.monotonic()
         while not self._stop.is_set():
-            observation = self._check()
+            observation = self._request(path)
             with self._lock:
                 self._observations.append(observation)
             next_at = max(next_at + self.interval, time.monotonic())
             self._stop.wait(next_at - time.monotonic())
 
-    def _check(self) -> Observation:
+    def _request(self, path: str) -> Observation:
         at = self._clock()
-        # The callables reach the emulator, which an outage may break in any way; each
-        # failure is a failed check, never the observer's end.
+        parts = urlsplit(self.urls[path])
+        host, port = parts.hostname or "", parts.port or 80
         try:
-            value = self._dns_value()
-            url = self._health_url(value) if value else None
-        except Exception as error:  # noqa: BLE001
-            return Observation(at, None, None, None, False, f"dns: {error}")
-        if url is None:
-            return Observation(at, value, None, None, False, "no health URL for this target")
+            address = str(self._resolver.resolve(host, "A", search=False)[0].address)
+        except dns.exception.DNSException as error:
+            return Observation(at, path, None, None, None, False, f"dns: {error}")
+        conn = http.client.HTTPConnection(host, port, timeout=self.timeout)
         try:
-            with urllib.request.urlopen(url, timeout=self.timeout) as response:
-                status = response.status
-        except urllib.error.HTTPError as error:
-            status = error.code
-            error.close()
-        except (urllib.error.URLError, OSError) as error:
-            return Observation(at, value, url, None, False, str(error))
-        return Observation(at, value, url, status, status == self.expect_status)
+            conn.sock = socket.create_connection((address, port), self.timeout)
+            conn.request("GET", parts.path or "/", headers={"Host": parts.netloc})
+            answer = conn.getresponse()
+            status, body = answer.status, answer.read()
+        except (OSError, http.client.HTTPException) as error:
+            return Observation(at, path, address, None, None, False, str(error))
+        finally:
+            conn.close()
+        try:
+            region = json.loads(body).get(self.region_key)
+        except (ValueError, AttributeError):
+            region = None
+        return Observation(at, path, address, status, region,
+                           status == 200 and region == self.region)

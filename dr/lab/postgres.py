@@ -1,9 +1,6 @@
-"""The lab's real database: a PostgreSQL primary and a streaming standby on loopback.
-
-The standby replicates through a `WanProxy`, so it trails the primary by the proxy's
-delay as a cross-region read replica does, and a region loss really loses the bytes in
-flight. Servers run as the `postgres` user when we are root (initdb refuses root), as
-the current user otherwise.
+"""The lab's real database servers: PostgreSQL clusters on loopback, and whether this machine
+can run them (replication.py pairs them across regions). Servers run as the `postgres` user
+when we are root (initdb refuses root), as the current user otherwise.
 """
 
 from __future__ import annotations
@@ -15,21 +12,14 @@ import signal
 import socket
 import stat
 import subprocess
-import tempfile
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
-
-import psycopg
-
-from dr.lab.wan import WanProxy
 
 _LOOPBACK = "127.0.0.1"
 _BINARIES = ("initdb", "pg_ctl", "postgres", "pg_basebackup")
 _SUPERUSER = "postgres"
 _PG_CTL_TIMEOUT_S = 30
-_STREAMING_TIMEOUT_S = 30.0
 # The standby reconnects through the delayed link (after a network blip, say), where
 # libpq's SSL and GSSAPI negotiations would each cost a round trip for nothing.
 _LINK_OPTIONS = "sslmode=disable gssencmode=disable"
@@ -278,188 +268,3 @@ class Cluster:
             tail = self.logfile.read_text(errors="replace").strip().splitlines()[-5:]
             text += "\n" + "\n".join(tail)
         return text
-
-
-class PostgresPair:
-    """A primary and a streaming standby whose replication crosses a delaying proxy.
-
-    Use as a context manager, or call `start()` and `stop()`. Data directories live in
-    `workdir/postgres` (or a fresh temporary directory) and are removed by `stop()`.
-    """
-
-    def __init__(
-        self, *, wan_delay: float, workdir: Path | None = None, bindir: Path | None = None
-    ) -> None:
-        self.wan_delay = wan_delay
-        self._workdir = workdir
-        self._bindir = bindir
-        self._run_as = _RunAs.for_this_process()
-        self._root: Path | None = None
-        self._wan: WanProxy | None = None
-        self._primary: Cluster | None = None
-        self._standby: Cluster | None = None
-
-    @property
-    def primary(self) -> Cluster:
-        if self._primary is None:
-            raise PostgresError("the pair is not started")
-        return self._primary
-
-    @property
-    def standby(self) -> Cluster:
-        if self._standby is None:
-            raise PostgresError("the pair is not started")
-        return self._standby
-
-    @property
-    def wan(self) -> WanProxy:
-        if self._wan is None:
-            raise PostgresError("the pair is not started")
-        return self._wan
-
-    @property
-    def primary_dsn(self) -> str:
-        return self.primary.dsn
-
-    @property
-    def standby_dsn(self) -> str:
-        return self.standby.dsn
-
-    def start(self) -> None:
-        """Builds both clusters and waits until the standby streams; cleans up on failure."""
-        try:
-            self._build()
-        except BaseException:
-            self.stop()
-            raise
-
-    def _build(self) -> None:
-        bindir = self._bindir or find_bindir()
-        if bindir is None:
-            raise PostgresError(unavailable_reason() or "PostgreSQL is not available")
-        self._root = self._make_root()
-
-        primary = self._primary = Cluster("primary", self._root / "primary", bindir, self._run_as)
-        primary.initdb()
-        primary.configure(
-            listen_addresses=_LOOPBACK,
-            unix_socket_directories="",
-            wal_level="replica",
-            max_wal_senders=4,
-            wal_keep_size="256MB",
-            fsync="off",
-            full_page_writes="off",
-            shared_buffers="16MB",
-            max_connections=40,
-        )
-        primary.start()
-
-        # The link starts without delay: connecting and the base backup take several
-        # round trips, each of which would cost twice the delay. The delay is applied
-        # once the standby streams, as replication lag, which is what it models.
-        self._wan = WanProxy((_LOOPBACK, primary.port), delay=0.0)
-        self._wan.start()
-        standby = self._standby = Cluster("standby", self._root / "standby", bindir, self._run_as)
-        # --write-recovery-conf records the connection it used, the proxy's, as the
-        # standby's primary_conninfo.
-        backup = self._run_as.run(
-            [
-                str(bindir / "pg_basebackup"),
-                "--dbname", dsn_for(self._wan.port),
-                "--pgdata", str(standby.datadir),
-                "--write-recovery-conf",
-                "--wal-method", "stream",
-                "--checkpoint", "fast",
-                "--no-sync",
-            ],
-            cwd=self._root,
-        )  # fmt: skip
-        if backup.returncode != 0:
-            raise PostgresError(f"pg_basebackup failed: {backup.stderr.strip()}")
-        # PostgreSQL 15 can miss a promote request that arrives as the startup process
-        # begins to wait before retrying a lost stream, and then promotes only after
-        # this interval (default 5 s); a short one keeps promotion prompt.
-        standby.configure(wal_retrieve_retry_interval="200ms")
-        standby.start()
-        self._wait_streaming()
-        self._wan.delay = self.wan_delay
-
-    def _make_root(self) -> Path:
-        if self._workdir is None:
-            root = Path(tempfile.mkdtemp(prefix="dr-lab-pg-"))
-        else:
-            root = self._workdir / "postgres"
-            root.mkdir(parents=True)
-        self._run_as.own(root)
-        if not self._run_as.can_traverse(root):
-            shutil.rmtree(root)
-            raise PostgresError(
-                f"the postgres user cannot reach {root}: every parent directory must be "
-                "searchable by it (chmod o+x), or leave workdir unset to use a temporary one"
-            )
-        return root
-
-    def _wait_streaming(self) -> None:
-        deadline = time.monotonic() + _STREAMING_TIMEOUT_S
-        while time.monotonic() < deadline:
-            with psycopg.connect(self.standby_dsn, autocommit=True) as conn:
-                row = conn.execute("SELECT status FROM pg_stat_wal_receiver").fetchone()
-            if row is not None and row[0] == "streaming":
-                return
-            time.sleep(0.05)
-        raise PostgresError(f"the standby did not start streaming in {_STREAMING_TIMEOUT_S} s")
-
-    def replication_lag_seconds(self) -> float | None:
-        """now() minus the commit time of the last transaction the standby replayed.
-
-        True while the primary keeps committing (the lab's writer commits every few tens
-        of milliseconds); when the primary is idle it grows without bound, which
-        overstates the lag, never understates it. None before anything was replayed.
-        """
-        with psycopg.connect(self.standby_dsn, autocommit=True) as conn:
-            row = conn.execute(
-                "SELECT extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8"
-            ).fetchone()
-        return None if row is None or row[0] is None else float(row[0])
-
-    def kill_primary(self) -> None:
-        """Immediate shutdown of the primary (no checkpoint, like a crash); waits until gone."""
-        self.primary.shutdown_immediately()
-
-    def lose_primary_region(self) -> datetime:
-        """Region loss: the primary crashes, and the link drops whatever it still holds.
-
-        The link is cut once the primary has exited, so everything the primary sent
-        before it died has reached the proxy: with no delay it all arrives, with a delay
-        the last `delay` seconds of it are lost. Returns the moment of the incident, taken
-        just before the crash, so no commit is acknowledged after it.
-        """
-        incident_at = datetime.now(UTC)
-        self.primary.crash()
-        self.primary.wait_exited()
-        self.wan.cut()
-        return incident_at
-
-    def promote_standby(self, wait_seconds: int = 30) -> None:
-        with psycopg.connect(self.standby_dsn, autocommit=True) as conn:
-            row = conn.execute("SELECT pg_promote(true, %s)", (wait_seconds,)).fetchone()
-        if row is None or not row[0]:
-            raise PostgresError(f"the standby was not promoted within {wait_seconds} s")
-
-    def stop(self) -> None:
-        """Stops everything that was started and removes the data; idempotent."""
-        if self._wan is not None:
-            self._wan.close()
-        for cluster in (self._standby, self._primary):
-            if cluster is not None:
-                cluster.stop()
-        if self._root is not None:
-            shutil.rmtree(self._root, ignore_errors=True)
-            self._root = None
-
-    def __enter__(self) -> PostgresPair:
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()

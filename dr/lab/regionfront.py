@@ -198,17 +198,22 @@ class _State:
         self.lock = threading.Lock()
         self.global_services = global_services
         self.down: set[str] = set()
+        # Regions lost with the global control planes signed for them (us-east-1's Route 53,
+        # CloudFront, IAM, STS): "Losing us-east-1" in contract 1.1.
+        self.down_with_global: set[str] = set()
         self.fraction = 0.0
         self.kinds: tuple[str, ...] = FAULT_KINDS
         self.rng = random.Random()
         self.injected: Counter[str] = Counter()
         self.malformed: frozenset[str] = frozenset()
         self.forwarded = 0
+        self.operations: Counter[str] = Counter()  # forwarded, "service:Operation"
         self.hung = 0
 
     def hangs(self, scope: Scope) -> bool:
         with self.lock:
-            if scope.region in self.down and scope.service not in self.global_services:
+            if scope.region in self.down and (scope.service not in self.global_services
+                                              or scope.region in self.down_with_global):
                 self.hung += 1
                 return True
             return False
@@ -232,10 +237,12 @@ class _State:
         with self.lock:
             return {
                 "down": sorted(self.down),
+                "down_with_global": sorted(self.down_with_global),
                 "faults": {"fraction": self.fraction, "kinds": list(self.kinds)},
                 "malformed": sorted(self.malformed),
                 "injected": dict(self.injected),
                 "forwarded": self.forwarded,
+                "operations": dict(self.operations),
                 "hung": self.hung,
             }
 
@@ -310,11 +317,12 @@ class _Handler(BaseHTTPRequestHandler):
             return
         state = self.server.state
         scope = request_scope(self.path, self.headers)
+        operation = request_operation(self.path, self.headers, body)
         if scope is not None:
             if state.hangs(scope):
                 self._hang()
                 return
-            if state.garbles(request_operation(self.path, self.headers, body)):
+            if state.garbles(operation):
                 self._answer(*malformed_response(_protocol(scope, self.headers)))
                 return
             kind = state.draw_fault()
@@ -324,7 +332,7 @@ class _Handler(BaseHTTPRequestHandler):
             if kind is not None:
                 self._answer(*error_response(kind, _protocol(scope, self.headers)))
                 return
-        self._forward(body)
+        self._forward(body, f"{scope.service}:{operation or self.command}" if scope else None)
 
     def _answer(self, status: int, headers: dict[str, str], body: bytes) -> None:
         self.send_response(status)
@@ -369,7 +377,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._upstream_connection = http.client.HTTPConnection(host, port, timeout=120)
         return self._upstream_connection
 
-    def _forward(self, body: bytes) -> None:
+    def _forward(self, body: bytes, counted_as: str | None) -> None:
         headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
         headers["Content-Length"] = str(len(body))
         for attempt in (0, 1):
@@ -385,6 +393,8 @@ class _Handler(BaseHTTPRequestHandler):
                     raise
         with self.server.state.lock:
             self.server.state.forwarded += 1
+            if counted_as:
+                self.server.state.operations[counted_as] += 1
         self.send_response_only(response.status, response.reason)
         for name, value in response.getheaders():
             if name.lower() not in _HOP_BY_HOP:
@@ -401,7 +411,8 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             args = json.loads(body) if body else {}
             if action == "outage":
-                _set_down(state, args["region"], down=True)
+                _set_down(state, args["region"], down=True,
+                          with_global=bool(args.get("with_global")))
             elif action == "restore":
                 _set_down(state, args["region"], down=False)
             elif action == "faults":
@@ -419,12 +430,15 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
 
-def _set_down(state: _State, region: str, down: bool) -> None:
+def _set_down(state: _State, region: str, down: bool, with_global: bool = False) -> None:
     with state.lock:
         if down:
             state.down.add(region)
+            if with_global:
+                state.down_with_global.add(region)
         else:
             state.down.discard(region)
+            state.down_with_global.discard(region)
 
 
 def _set_faults(state: _State, fraction: float, kinds: Iterable[str], seed: int | None) -> None:
@@ -490,9 +504,11 @@ class RegionFront:
         if self._thread is not None:
             self._thread.join()
 
-    def outage(self, region: str) -> None:
-        """Regional services of `region` stop answering (requests hang)."""
-        _set_down(self._state, region, down=True)
+    def outage(self, region: str, with_global: bool = False) -> None:
+        """Regional services of `region` stop answering (requests hang); `with_global`: so
+        do the global services' requests signed for it (us-east-1 homes their control
+        planes)."""
+        _set_down(self._state, region, down=True, with_global=with_global)
 
     def restore(self, region: str) -> None:
         """Requests to `region` are answered again (ones already hanging stay unanswered)."""
@@ -552,8 +568,8 @@ class RegionFrontControl:
             result: dict[str, Any] = json.loads(response.read())
             return result
 
-    def outage(self, region: str) -> dict[str, Any]:
-        return self._call("outage", {"region": region})
+    def outage(self, region: str, with_global: bool = False) -> dict[str, Any]:
+        return self._call("outage", {"region": region, "with_global": with_global})
 
     def restore(self, region: str) -> dict[str, Any]:
         return self._call("restore", {"region": region})

@@ -16,10 +16,17 @@ PROMOTE_READ_REPLICA = "rds.promote_read_replica"
 CREATE_READ_REPLICA = "rds.create_db_instance_read_replica"
 RENAME_DB_INSTANCE = "rds.rename_db_instance"
 MODIFY_DB_INSTANCE = "rds.modify_db_instance"
+REBOOT_DB_INSTANCE = "rds.reboot_db_instance"
+RDS_METRIC_PERIOD = "rds.cloudwatch_metric_period"
 ROUTE53_CHANGE = "route53.change_insync"
 CLOUDFRONT_DEPLOY = "cloudfront.distribution_deployed"
 ECS_TASK_START = "ecs.task_start"
 ECS_TASK_STOP = "ecs.task_stop"
+CACHE_FAILOVER_GLOBAL = "elasticache.failover_global_replication_group"
+CACHE_DISASSOCIATE_GLOBAL = "elasticache.disassociate_global_replication_group"
+CACHE_CREATE_GLOBAL = "elasticache.create_global_replication_group"
+CACHE_CREATE_GROUP = "elasticache.create_replication_group"
+CACHE_DELETE_GROUP = "elasticache.delete_replication_group"
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,24 @@ REALISTIC: tuple[ModelledOperation, ...] = (
         "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Overview.DBInstance.Modifying.html",
     ),
     ModelledOperation(
+        REBOOT_DB_INSTANCE,
+        "RDS instance reboot (RebootDBInstance, which ends every session): `rebooting` until "
+        "`available`",
+        60.0,
+        'no figure published: "a momentary outage", its length depending on the crash '
+        "recovery and the database's activity; 1 min is an assumption",
+        "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_RebootInstance.html",
+    ),
+    ModelledOperation(
+        RDS_METRIC_PERIOD,
+        "RDS metrics in CloudWatch (`ReplicaLag` of a replica whose source's sessions were "
+        "ended): one datapoint per period",
+        60.0,
+        '"Amazon RDS automatically sends metrics to CloudWatch every minute for each active '
+        'database"',
+        "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/monitoring-cloudwatch.html",
+    ),
+    ModelledOperation(
         ROUTE53_CHANGE,
         "Route 53 change batch: `PENDING` until `INSYNC` (GetChange)",
         60.0,
@@ -97,6 +122,55 @@ REALISTIC: tuple[ModelledOperation, ...] = (
         30.0,
         "containers get SIGTERM and, by default, 30 s (`stopTimeout`) before SIGKILL",
         "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-lifecycle-explanation.html",
+    ),
+    ModelledOperation(
+        CACHE_FAILOVER_GLOBAL,
+        "ElastiCache global datastore failover (FailoverGlobalReplicationGroup): the "
+        "datastore `modifying`, then the roles swapped and `available`",
+        60.0,
+        'AWS\'s disaster recovery workshop gives the global datastore "RTO: 1 minute" '
+        '("RPO: Generally less than 1 second")',
+        "https://disaster-recovery.workshop.aws/en/services/databases/elasticache/"
+        "global-datastore.html",
+    ),
+    ModelledOperation(
+        CACHE_DISASSOCIATE_GLOBAL,
+        "ElastiCache secondary removed from its global datastore "
+        "(DisassociateGlobalReplicationGroup), or a primary-only datastore deleted: "
+        "`modifying`/`deleting` until done",
+        60.0,
+        "no figure published (the CLI reference's example answers `modifying`); 1 min is an "
+        "assumption",
+        "https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/"
+        "API_DisassociateGlobalReplicationGroup.html",
+    ),
+    ModelledOperation(
+        CACHE_CREATE_GLOBAL,
+        "ElastiCache global datastore created around an existing primary "
+        "(CreateGlobalReplicationGroup): `creating` until `primary-only`",
+        120.0,
+        "no figure published; 2 min is an assumption",
+        "https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/"
+        "API_CreateGlobalReplicationGroup.html",
+    ),
+    ModelledOperation(
+        CACHE_CREATE_GROUP,
+        "ElastiCache replication group creation (a global datastore's new secondary among "
+        "them): `creating` until `available`",
+        900.0,
+        "no figure published: new nodes are launched and, for a secondary, filled by a full "
+        "sync from the primary; 15 min is an assumption",
+        "https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/"
+        "API_CreateReplicationGroup.html",
+    ),
+    ModelledOperation(
+        CACHE_DELETE_GROUP,
+        "ElastiCache replication group deletion: `deleting` until no describe finds it",
+        300.0,
+        'no figure published ("ElastiCache immediately begins deleting the selected '
+        'resources"); 5 min is an assumption',
+        "https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/"
+        "API_DeleteReplicationGroup.html",
     ),
 )
 

@@ -4,6 +4,10 @@ Bytes are held for `delay` seconds in each direction before they are forwarded, 
 streaming standby behind the proxy trails its primary the way a cross-region replica
 does. `cut()` models the loss of a region: whatever is still held is dropped, so data
 that the primary acknowledged but had not yet crossed the link is really lost.
+
+Without a delay it is the lab's database endpoint: `upstream` follows the server behind the
+endpoint, and `accepting = False` refuses new connections while keeping the open ones, as a
+security group that no longer allows a client keeps tracking its established connections.
 """
 
 from __future__ import annotations
@@ -31,8 +35,9 @@ class WanProxy:
     def __init__(self, upstream: tuple[str, int], delay: float = 0.0) -> None:
         if delay < 0:
             raise ValueError(f"delay must be >= 0, got {delay}")
-        self.upstream = upstream
+        self.upstream = upstream  # read at each new connection: may be changed
         self.delay = delay
+        self.accepting = True  # False: new connections are closed at once, open ones kept
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: asyncio.Server | None = None
@@ -100,7 +105,7 @@ class WanProxy:
     async def _accept(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
         self._transports.add(client_w.transport)
         try:
-            if self._cut:
+            if self._cut or not self.accepting:
                 return
             try:
                 upstream_r, upstream_w = await asyncio.open_connection(*self.upstream)

@@ -3,7 +3,9 @@
 The writer commits application rows and heartbeat rows on the active database and
 remembers every commit the database acknowledged, with the client's clock right after
 the commit returned. Comparing that log with the promoted database gives the true data
-loss, against which `dr`'s heartbeat-measured RPO is checked.
+loss, against which `dr`'s heartbeat-measured RPO is checked. Its target may be a function,
+asked again at every (re)connect: the lab's writer follows the parameter the application
+reads, as a task that starts again reads it.
 """
 
 from __future__ import annotations
@@ -43,12 +45,19 @@ class LossReport:
     oldest_missing_at: datetime | None
 
 
+@dataclass(frozen=True)
+class PhaseCount:
+    acknowledged: int  # every commit acknowledged up to the phase's end: what was checked
+    in_phase: int  # of which, acknowledged during the phase
+    lost: int  # acknowledged up to the phase's end, missing on the writer after it
+
+
 class Writer:
     """Commits a row every `commit_interval` s and a heartbeat every `heartbeat_interval` s."""
 
     def __init__(
         self,
-        dsn: str,
+        dsn: str | Callable[[], str | None],
         *,
         heartbeat_table: str = "dr_heartbeat",
         commit_interval: float = 0.02,
@@ -67,9 +76,15 @@ class Writer:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
+    def _target(self) -> str | None:
+        return self.dsn() if callable(self.dsn) else self.dsn
+
     def start(self) -> None:
         """Creates the tables (so they replicate before any loss), then starts writing."""
-        with psycopg.connect(self.dsn, autocommit=True, connect_timeout=_CONNECT_TIMEOUT_S) as conn:
+        target = self._target()
+        if target is None:
+            raise psycopg.OperationalError("the writer has no database to write to")
+        with psycopg.connect(target, autocommit=True, connect_timeout=_CONNECT_TIMEOUT_S) as conn:
             conn.execute(
                 f"CREATE TABLE IF NOT EXISTS {APP_TABLE} ("
                 " run text NOT NULL, seq bigint NOT NULL,"
@@ -111,8 +126,11 @@ class Writer:
         seq = 0
         while not self._stop.is_set():
             try:
+                target = self._target()
+                if target is None:
+                    raise psycopg.OperationalError("no database to write to (yet)")
                 with psycopg.connect(
-                    self.dsn, autocommit=True, connect_timeout=_CONNECT_TIMEOUT_S
+                    target, autocommit=True, connect_timeout=_CONNECT_TIMEOUT_S
                 ) as conn:
                     while not self._stop.is_set():
                         seq += 1
@@ -152,3 +170,17 @@ class Writer:
             window_seconds=max(0.0, incident_at.timestamp() - oldest),
             oldest_missing_at=datetime.fromtimestamp(oldest, UTC),
         )
+
+    def phase_loss(self, writer_dsn: str, started: float, ended: float) -> PhaseCount:
+        """A planned drill's phase, from `started` to `ended` (time.time()): every commit
+        acknowledged up to its end (those in the replica's lag when it began are the ones a
+        move can lose), those acknowledged during it, and how many of all of them
+        `writer_dsn`, the database that is the writer after it, does not hold."""
+        acks = [ack for ack in self.acks if ack.at < ended]
+        with psycopg.connect(writer_dsn, autocommit=True, connect_timeout=_CONNECT_TIMEOUT_S
+                             ) as conn:
+            present = {row[0] for row in conn.execute(
+                f"SELECT seq FROM {APP_TABLE} WHERE run = %s", (self.run_id,))}
+        return PhaseCount(acknowledged=len(acks),
+                          in_phase=sum(1 for ack in acks if ack.at >= started),
+                          lost=sum(1 for ack in acks if ack.seq not in present))

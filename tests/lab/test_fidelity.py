@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,20 +12,10 @@ from botocore.exceptions import ClientError
 
 from dr.lab import fidelity, timing
 from dr.lab.timing import INSTANT, TimingProfile
+from tests.support.clock import FakeClock
 from tests.support.lab_aws import LabAws
 
 PRIMARY, SECONDARY = "us-east-1", "us-west-2"
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 REALISTIC = TimingProfile("realistic")
@@ -34,16 +23,6 @@ REALISTIC = TimingProfile("realistic")
 
 def seconds(operation: str) -> float:
     return REALISTIC.duration(operation)
-
-
-@pytest.fixture
-def clock(aws: LabAws) -> Iterator[FakeClock]:
-    """The realistic profile on a clock that only moves when the test says so."""
-    fake = FakeClock()
-    fidelity.apply(REALISTIC, clock=fake)
-    yield fake
-    fidelity.apply(INSTANT)
-    fidelity.clear()
 
 
 def create_primary(aws: LabAws, identifier: str = "main", region: str = PRIMARY) -> Any:
@@ -156,19 +135,21 @@ def test_promoting_twice_is_invalid_state_during_and_after_promotion(
     assert after.value.response["Error"]["Code"] == "InvalidDBInstanceState"
 
 
-def test_on_promoted_fires_once_with_region_and_identifier_before_available(
+def test_a_promotion_is_announced_once_with_region_and_identifier_before_available(
     aws: LabAws, clock: FakeClock
 ) -> None:
     create_cross_region_replica(aws, clock)
     statuses_at_hook: list[str] = []
     calls: list[tuple[str, str]] = []
 
-    def hook(region: str, identifier: str) -> None:
-        calls.append((region, identifier))
+    def hook(event: fidelity.RdsEvent) -> None:
+        if event.kind != "promoted":
+            return
+        calls.append((event.region, event.identifier))
         # The hook runs before anyone can see the instance available.
-        statuses_at_hook.append(describe(aws, identifier, region)["DBInstanceStatus"])
+        statuses_at_hook.append(describe(aws, event.identifier, event.region)["DBInstanceStatus"])
 
-    unregister = fidelity.on_promoted(hook)
+    unregister = fidelity.on_rds(hook)
     try:
         aws.client("rds", SECONDARY).promote_read_replica(DBInstanceIdentifier="main-dr")
         describe(aws, "main-dr", SECONDARY)
@@ -182,12 +163,12 @@ def test_on_promoted_fires_once_with_region_and_identifier_before_available(
     assert statuses_at_hook == ["rebooting"]
 
 
-def test_on_promoted_fires_on_time_without_anyone_polling(aws: LabAws) -> None:
+def test_a_promotion_is_announced_on_time_without_anyone_polling(aws: LabAws) -> None:
     fidelity.apply(TimingProfile("realistic", time_scale=0.001))  # promotion: 0.3 s
     fired = threading.Event()
     create_cross_region_replica(aws)
     time.sleep(seconds(timing.CREATE_READ_REPLICA) * 0.001)
-    unregister = fidelity.on_promoted(lambda region, identifier: fired.set())
+    unregister = fidelity.on_rds(lambda event: event.kind == "promoted" and fired.set())
     try:
         started = time.monotonic()
         aws.client("rds", SECONDARY).promote_read_replica(DBInstanceIdentifier="main-dr")
@@ -198,9 +179,11 @@ def test_on_promoted_fires_on_time_without_anyone_polling(aws: LabAws) -> None:
         fidelity.apply(INSTANT)
 
 
-def test_rename_shows_renaming_and_blocks_other_modifications(
+def test_a_renamed_instance_is_found_under_neither_name_until_its_new_name_is_effective(
     aws: LabAws, clock: FakeClock
 ) -> None:
+    """RDS: the old name is deleted at once; the new one "becomes effective in about 10
+    minutes", and the instance "is not available until" then."""
     create_primary(aws)
     rds = aws.client("rds", PRIMARY)
     renamed = rds.modify_db_instance(
@@ -209,16 +192,57 @@ def test_rename_shows_renaming_and_blocks_other_modifications(
         ApplyImmediately=True,
     )["DBInstance"]
     assert renamed["DBInstanceStatus"] == "renaming"
+    for name in ("main", "main-retired-20261124"):
+        with pytest.raises(ClientError) as error:
+            describe(aws, name, PRIMARY)
+        assert error.value.response["Error"]["Code"] == "DBInstanceNotFound", name
+    assert rds.describe_db_instances()["DBInstances"] == []
+    # The old identifier is free at once: a replica can be created under it.
+    primary = create_primary(aws, "source")
+    rds.create_db_instance_read_replica(
+        DBInstanceIdentifier="main", SourceDBInstanceIdentifier=primary["DBInstanceArn"]
+    )
+    clock.advance(seconds(timing.RENAME_DB_INSTANCE) * 0.99)
+    assert describe(aws, "main-retired-20261124", PRIMARY)["DBInstanceStatus"] == "renaming"
     with pytest.raises(ClientError) as error:
         rds.modify_db_instance(
             DBInstanceIdentifier="main-retired-20261124", BackupRetentionPeriod=1
         )
     assert error.value.response["Error"]["Code"] == "InvalidDBInstanceState"
-    # The old identifier is free at once, so a replica can be created under it.
-    with pytest.raises(ClientError):
-        describe(aws, "main", PRIMARY)
-    clock.advance(seconds(timing.RENAME_DB_INSTANCE))
+    clock.advance(seconds(timing.RENAME_DB_INSTANCE) * 0.01)
     assert describe(aws, "main-retired-20261124", PRIMARY)["DBInstanceStatus"] == "available"
+
+
+def test_renaming_onto_an_identifier_that_is_taken_is_refused(aws: LabAws) -> None:
+    """RDS: "You can't use an existing DB instance name when renaming an instance"
+    (ModifyDBInstance: DBInstanceAlreadyExists)."""
+    create_primary(aws, "main")
+    create_primary(aws, "other")
+    with pytest.raises(ClientError) as error:
+        aws.client("rds", PRIMARY).modify_db_instance(
+            DBInstanceIdentifier="main", NewDBInstanceIdentifier="other", ApplyImmediately=True
+        )
+    assert error.value.response["Error"]["Code"] == "DBInstanceAlreadyExists"
+    assert describe(aws, "main", PRIMARY)["DBInstanceStatus"] == "available"
+    assert describe(aws, "other", PRIMARY)["DBInstanceStatus"] == "available"
+
+
+def test_a_read_replica_under_an_identifier_that_is_taken_is_refused(aws: LabAws) -> None:
+    """RDS: CreateDBInstanceReadReplica answers DBInstanceAlreadyExists ("The user already
+    has a DB instance with the given identifier"); moto started the instance over."""
+    create_cross_region_replica(aws)
+    source = describe(aws, "main", PRIMARY)["DBInstanceArn"]
+    with pytest.raises(ClientError) as error:
+        aws.client("rds", SECONDARY).create_db_instance_read_replica(
+            DBInstanceIdentifier="main-dr",
+            SourceDBInstanceIdentifier=source,
+            DBInstanceClass="db.t3.micro",
+        )
+    assert error.value.response["Error"]["Code"] == "DBInstanceAlreadyExists"
+    assert describe(aws, "main-dr", SECONDARY)["DBInstanceStatus"] == "available"
+    assert describe(aws, "main", PRIMARY)["ReadReplicaDBInstanceIdentifiers"] == [
+        describe(aws, "main-dr", SECONDARY)["DBInstanceArn"]
+    ]
 
 
 def test_security_group_change_shows_modifying(aws: LabAws, clock: FakeClock) -> None:

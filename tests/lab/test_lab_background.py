@@ -18,18 +18,21 @@ def dr(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProces
                           timeout=180)
 
 
-def listening(port: int) -> bool:
+def listening(address: str, port: int) -> bool:
     with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) == 0
+        return probe.connect_ex((address, port)) == 0
 
 
 def test_lab_by_hand_and_down_leaves_nothing(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DR_"))}
+    # A user's environment, but for this test's own host-wide lock directory: another run on
+    # the machine (another test session) is another operator of the same app/environment.
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("AWS_", "DR_")) or k == "DR_LOCK_DIR"}
     started = dr(tmp_path, env, "lab", "up", "--profile", "instant")
     assert started.returncode == 0, started.stderr
     exports = dict(line.removeprefix("export ").split("=", 1)
                    for line in started.stdout.splitlines() if line.startswith("export "))
-    assert {"AWS_ENDPOINT_URL", "DR_CONFIG"} <= exports.keys()
+    assert {"AWS_ENDPOINT_URL", "DR_CONFIG", "DR_RESOLVER"} <= exports.keys()
     state = json.loads((tmp_path / ".dr" / "lab" / "state.json").read_text())
     lab_env = {**env, **exports}
     try:
@@ -43,7 +46,7 @@ def test_lab_by_hand_and_down_leaves_nothing(tmp_path: Path) -> None:
     finally:
         down = dr(tmp_path, lab_env, "lab", "down")
     assert down.returncode == 0, down.stderr
-    assert not any(listening(port) for port in state["ports"])
+    assert not any(listening(address, port) for address, port in state["ports"])
     assert not Path(f"/proc/{state['pid']}").exists() or \
         Path(f"/proc/{state['pid']}/stat").read_text().split(")")[-1].split()[0] == "Z"
     assert not (tmp_path / ".dr" / "lab" / "state.json").exists()

@@ -9,16 +9,15 @@ from pathlib import Path
 import pytest
 
 from dr.cli.main import main
-from dr.lab.postgres import unavailable_reason
 
-needs_postgres = pytest.mark.skipif(unavailable_reason() is not None,
-                                    reason=f"no PostgreSQL: {unavailable_reason()}")
+needs_postgres = pytest.mark.needs("postgres")
 
 
 def drill(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, dict]:
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "report"
-    code = main(["lab", "drill", "--profile", "instant", "--report-dir", str(out), *args])
+    profile = [] if "--time-scale" in args else ["--profile", "instant"]
+    code = main(["lab", "drill", *profile, "--report-dir", str(out), *args])
     return code, json.loads((out / "report.json").read_text())
 
 
@@ -34,7 +33,27 @@ def test_drill_measures_rto_and_rpo_as_the_lab_sees_them(
     assert lab["rpo"]["lost_commits"] > 0
     assert abs(lab["rpo"]["dr_seconds"] - lab["rpo"]["true_loss_seconds"]) <= 0.5
     assert abs(lab["rto"]["dr_seconds"] - lab["rto"]["observer_seconds"]) <= 1.0
+    assert report["rto"]["method"] == "public_url"
     assert "observer" in printed and "true loss" in printed
+
+
+@needs_postgres
+@pytest.mark.slow
+def test_drill_measures_the_users_path_never_before_traffic_is_in_effect(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, report = drill(tmp_path, monkeypatch, "--time-scale", "0.01")
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    rto = report["lab"]["rto"]
+    assert report["rto"]["method"] == "public_url" == rto["dr_method"]
+    # Both public URLs (the record's name, the distribution's domain), seen by the observer.
+    assert set(rto["observer_paths_seconds"]) == set(report["lab"]["public_urls"])
+    assert len(report["lab"]["public_urls"]) == 2
+    assert rto["dr_seconds"] >= rto["traffic_in_effect_seconds"]
+    assert abs(rto["dr_seconds"] - rto["observer_seconds"]) <= 1.0
+    assert rto["dr_recovery_region_seconds"] is not None
+    assert "RTO, user's path" in printed and "RTO, recovery region" in printed
 
 
 @needs_postgres

@@ -29,7 +29,10 @@ from tests.support.lab_aws import LabAws
 
 DOWN, UP = "us-east-1", "us-west-2"
 NO_RETRY = {"retries": {"total_max_attempts": 1}}
-SHORT = {**NO_RETRY, "connect_timeout": 1, "read_timeout": 1}
+# A call meant to hang gives up after 1 s; one meant to answer waits long enough for moto on
+# a loaded machine (four test workers on two cores), where 1 s was seen to run out.
+HANGS = {**NO_RETRY, "connect_timeout": 1, "read_timeout": 1}
+ANSWERS = {**NO_RETRY, "connect_timeout": 5, "read_timeout": 15}
 
 
 def through(aws: LabAws, front: RegionFront) -> LabAws:
@@ -66,7 +69,7 @@ def test_outage_hangs_regional_calls_instead_of_refusing_them(
     ):
         started = time.monotonic()
         with pytest.raises(ReadTimeoutError):
-            call(lab.client(service, DOWN, **SHORT))
+            call(lab.client(service, DOWN, **HANGS))
         assert time.monotonic() - started >= 0.9, f"{service} answered or was refused"
     assert regionfront.status()["hung"] == 3
 
@@ -77,16 +80,16 @@ def test_outage_spares_global_services_and_other_regions(
     lab = through(aws, regionfront)
     regionfront.outage(DOWN)
     # Global services are signed for us-east-1 and must keep answering.
-    lab.client("route53", DOWN, **SHORT).create_hosted_zone(
+    lab.client("route53", DOWN, **ANSWERS).create_hosted_zone(
         Name="timeline.example.com", CallerReference="z"
     )
-    lab.client("cloudfront", DOWN, **SHORT).list_distributions()
-    lab.client("iam", DOWN, **SHORT).list_roles()
-    assert lab.client("sts", DOWN, **SHORT).get_caller_identity()["Account"]
-    assert lab.client("rds", UP, **SHORT).describe_db_instances()["DBInstances"] == []
+    lab.client("cloudfront", DOWN, **ANSWERS).list_distributions()
+    lab.client("iam", DOWN, **ANSWERS).list_roles()
+    assert lab.client("sts", DOWN, **ANSWERS).get_caller_identity()["Account"]
+    assert lab.client("rds", UP, **ANSWERS).describe_db_instances()["DBInstances"] == []
 
     regionfront.restore(DOWN)
-    assert lab.client("rds", DOWN, **SHORT).describe_db_instances()["DBInstances"] == []
+    assert lab.client("rds", DOWN, **ANSWERS).describe_db_instances()["DBInstances"] == []
 
 
 def test_outage_reads_the_region_of_presigned_requests(
@@ -240,7 +243,7 @@ def test_control_api_drives_the_proxy_from_another_client(
     status = control.faults(0.0)
     assert status["faults"]["fraction"] == 0.0
     with pytest.raises(ReadTimeoutError):
-        through(aws, regionfront).client("rds", DOWN, **SHORT).describe_db_instances()
+        through(aws, regionfront).client("rds", DOWN, **HANGS).describe_db_instances()
     assert control.restore(DOWN)["down"] == []
     status = control.status()
     assert status["hung"] == 1

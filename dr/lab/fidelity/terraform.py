@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import functools
 
+from dr.lab.fidelity.compat import require_written_for
+
 _applied = False
 
 
@@ -155,6 +157,34 @@ def _server_access_log_policy_check() -> None:
     FakeBucket._log_permissions_enabled_policy = staticmethod(grants_log_delivery)
 
 
+def _s3_replication_rules_as_put() -> None:
+    """GetBucketReplication answers each rule as it was put.
+
+    The API returns the bucket's replication configuration: each rule's Filter,
+    DeleteMarkerReplication and SourceSelectionCriteria among it
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketReplication.html).
+    moto answers every rule with DeleteMarkerReplication Disabled and an empty-prefix Filter
+    and drops SourceSelectionCriteria, so the provider plans to set them again on every run.
+    """
+    from moto.core.responses import ActionResult
+    from moto.s3.responses import S3Response
+
+    original = S3Response.get_bucket_replication
+    kept = ("ID", "Priority", "Status", "Filter", "DeleteMarkerReplication",
+            "SourceSelectionCriteria", "ExistingObjectReplication", "Destination")
+
+    @functools.wraps(original)
+    def get_bucket_replication(self):
+        original(self)  # moto's own answer when the bucket has no configuration
+        replication = self.backend.get_bucket_replication(self.bucket_name)
+        rules = [{key: {} if rule[key] is None else rule[key] for key in kept if key in rule}
+                 for rule in replication["Rule"]]  # an empty <Filter/> parses as None
+        return self.serialized(ActionResult({"ReplicationConfiguration": {
+            "Role": replication["Role"], "Rules": rules}}))
+
+    S3Response.get_bucket_replication = get_bucket_replication
+
+
 def _security_group_rule_descriptions() -> None:
     """A security group rule that references another group keeps its description.
 
@@ -289,15 +319,95 @@ def _rds_user_parameters() -> None:
     RDSResponse.describe_db_parameters = describe_db_parameters
 
 
+def _rds_unique_resource_ids() -> None:
+    """Every RDS instance has its own DbiResourceId.
+
+    DbiResourceId is "the Amazon Web Services Region-unique, immutable identifier for the DB
+    instance" (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DBInstance.html).
+    moto gives every instance the same one, and a read replica is a copy of its source.
+    The AWS provider finds an instance by it (filter `dbi-resource-id`), so with two
+    instances in a Region (a retired one and the replica dr re-created under the old
+    name) it found both and failed, and a renamed instance could not be told from a new one.
+    """
+    import secrets
+    import string
+
+    from moto.rds.models import DBInstance, RDSBackend
+
+    alphabet = string.ascii_uppercase + string.digits
+
+    def fresh(instance) -> None:
+        instance.dbi_resource_id = "db-" + "".join(secrets.choice(alphabet) for _ in range(26))
+
+    original_init = DBInstance.__init__
+
+    @functools.wraps(original_init)
+    def __init__(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        fresh(self)
+
+    original_replica = RDSBackend.create_db_instance_read_replica
+
+    @functools.wraps(original_replica)
+    def create_db_instance_read_replica(self, db_kwargs):
+        replica = original_replica(self, db_kwargs)
+        fresh(replica)
+        return replica
+
+    DBInstance.__init__ = __init__
+    RDSBackend.create_db_instance_read_replica = create_db_instance_read_replica
+
+
+def _rds_cross_region_replica_placement() -> None:
+    """A cross-Region read replica takes its subnet group and parameter group from its own
+    Region.
+
+    For a cross-Region replica, DBSubnetGroupName names "a DB subnet group ... in the
+    destination Amazon Web Services Region", and without DBParameterGroupName "Amazon RDS
+    uses ... the default DBParameterGroup for the specified DB engine for a cross-Region read
+    replica" (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstanceReadReplica.html).
+    moto copies the source instance and sets the subnet group before it moves the copy to
+    the destination's backend, so it looks the group up in the source Region
+    (DBSubnetGroupNotFoundFault); and the copy keeps the source's parameter group, which
+    does not exist in the destination, so every later describe of the Region fails (500).
+    The AWS provider names a subnet group when it creates the standby's replica, and dr
+    when it re-creates a replica beside the instance it retired.
+    """
+    from moto.rds.models import RDSBackend
+
+    original = RDSBackend.create_db_instance_read_replica
+
+    @functools.wraps(original)
+    def create_db_instance_read_replica(self, db_kwargs):
+        if not str(db_kwargs.get("source_db_instance_identifier", "")).startswith("arn:"):
+            return original(self, db_kwargs)
+        subnet_group = db_kwargs.get("db_subnet_group_name")
+        replica = original(self, {k: v for k, v in db_kwargs.items()
+                                  if k != "db_subnet_group_name"})
+        if subnet_group:
+            replica.db_subnet_group_name = subnet_group  # now in the destination's backend
+        # None: the engine's default group, created on first use (DBInstance.db_parameter_groups).
+        replica.db_parameter_group_name = db_kwargs.get("db_parameter_group_name")
+        return replica
+
+    RDSBackend.create_db_instance_read_replica = create_db_instance_read_replica
+
+
 def apply() -> None:
+    """Install every patch (once); raises `LabDependencyMismatch`, having patched nothing,
+    when moto is not the version the patches were written for."""
     global _applied
     if _applied:
         return
+    require_written_for("moto")
     _policy_conditions_scope_statements()
     _application_autoscaling_tags()
     _server_access_log_policy_check()
+    _s3_replication_rules_as_put()
     _security_group_rule_descriptions()
     _ecs_service_settings()
     _rds_instance_monitoring_settings()
     _rds_user_parameters()
+    _rds_unique_resource_ids()
+    _rds_cross_region_replica_placement()
     _applied = True

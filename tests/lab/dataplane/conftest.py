@@ -7,12 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dr.lab.postgres import unavailable_reason
-
-_REASON = unavailable_reason()
-
-# CI has PostgreSQL: these tests run there. Elsewhere they say why they cannot.
-needs_postgres = pytest.mark.skipif(_REASON is not None, reason=_REASON or "")
+needs_postgres = pytest.mark.needs("postgres")
 
 
 def port_is_free(port: int) -> bool:

@@ -11,7 +11,8 @@ import psycopg
 import pytest
 
 from dr import heartbeat
-from dr.lab.postgres import PostgresPair, dsn_for, free_port
+from dr.lab.postgres import dsn_for, free_port
+from dr.lab.replication import PostgresPair
 
 from .conftest import needs_postgres
 
@@ -84,6 +85,29 @@ def test_one_row_per_interval_with_both_clocks(database: str) -> None:
     for server_at, writer_at in rows:
         assert abs(server_at - writer_at) < timedelta(seconds=0.1)
     newest = heartbeat.newest(database, "hb_rows")
-    assert newest == rows[-1][0]
-    assert datetime.now(UTC) - newest < timedelta(seconds=0.5)
-    assert heartbeat.newest(database, "hb_rows", before=rows[3][0]) == rows[2][0]
+    assert newest is not None
+    assert (newest.server_at, newest.writer_at) == rows[-1]
+    assert datetime.now(UTC) - newest.writer_at < timedelta(seconds=0.5)
+    # One clock on this machine: the offset is the insert's latency, a few milliseconds.
+    assert abs(newest.clock_offset_seconds) < 0.1
+    # `before` is compared with the writer's clock.
+    earlier = heartbeat.newest(database, "hb_rows", before=rows[3][1])
+    assert earlier is not None and earlier.writer_at == rows[2][1]
+
+
+@needs_postgres
+def test_a_database_clock_ahead_of_the_writer_is_measured_and_not_believed(
+        database: str) -> None:
+    """Rows whose database clock is 5 s ahead: `before` still splits them by the writer's
+    clock, and the offset between the two clocks is measured."""
+    with psycopg.connect(database, autocommit=True) as conn:
+        heartbeat.ensure_table(conn, "hb_skewed")
+        base = datetime(2026, 1, 1, tzinfo=UTC)
+        for second in range(10):
+            at = base + timedelta(seconds=second)
+            conn.execute("INSERT INTO hb_skewed (writer_at, server_at) VALUES (%s, %s)",
+                         (at, at + timedelta(seconds=5)))
+    newest = heartbeat.newest(database, "hb_skewed", before=base + timedelta(seconds=6.5))
+    assert newest is not None
+    assert newest.writer_at == base + timedelta(seconds=6)
+    assert newest.clock_offset_seconds == 5.0

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from dr.cli.main import main
-from dr.lab.postgres import PostgresPair
+from dr.lab.replication import PostgresPair
 from tests.lab.dataplane.conftest import needs_postgres
 from tests.support.lab_aws import LabAws
 

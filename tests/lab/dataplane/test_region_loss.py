@@ -1,7 +1,7 @@
 """A region loss on the real data plane: lag, true loss, heartbeat RPO, health, recovery.
 
 Each delay runs one scenario (build the pair, write, lose the primary region, promote,
-switch the parameter and the DNS record) whose measurements the tests below check.
+switch the parameter, start a task that reads it) whose measurements the tests below check.
 """
 
 from __future__ import annotations
@@ -16,9 +16,8 @@ from datetime import datetime
 import pytest
 
 from dr import heartbeat
-from dr.lab.observer import Observer
-from dr.lab.postgres import PostgresPair
 from dr.lab.regional_app import RegionalApp
+from dr.lab.replication import PostgresPair
 from dr.lab.writer import LossReport, Writer
 
 from .conftest import needs_postgres
@@ -39,12 +38,11 @@ class Scenario:
     health_on_standby: dict[str, int] = field(default_factory=dict)
     health_after_promotion: dict[str, int] = field(default_factory=dict)
     health_after_switch: dict[str, int] = field(default_factory=dict)
+    health_after_new_task: dict[str, int] = field(default_factory=dict)
     incident_at: datetime | None = None
     promote_seconds: float = 0.0
     loss: LossReport | None = None
     newest_heartbeat: datetime | None = None
-    switched_at: datetime | None = None
-    recovered_at: datetime | None = None
 
 
 def status_of(url: str) -> int:
@@ -60,19 +58,15 @@ def run_scenario(delay: float) -> Scenario:
     scenario = Scenario(delay)
     with PostgresPair(wan_delay=delay) as pair:
         databases = {"db.primary": pair.primary_dsn, "db.secondary": pair.standby_dsn}
-        # The SSM parameters and the DNS record, as the lab's emulator would hold them.
+        # The SSM parameters, as the lab's emulator would hold them.
         parameter = {"primary": "db.primary", "secondary": "db.primary"}
-        record = {"value": "app.primary"}
         apps = {
             region: RegionalApp(region, lambda r=region: parameter[r], databases.get)
             for region in ("primary", "secondary")
         }
-        urls = {f"app.{region}": app for region, app in apps.items()}
-        observer = Observer(
-            lambda: record["value"], lambda value: urls[value].health_url, required_passes=3
-        )
         with apps["primary"], apps["secondary"], Writer(pair.primary_dsn) as writer:
-            observer.start()
+            for region, app in apps.items():
+                app.task_started(f"{region}-1")
             time.sleep(delay + _SETTLE_S)
             for _ in range(10):
                 lag = pair.replication_lag_seconds()
@@ -82,27 +76,33 @@ def run_scenario(delay: float) -> Scenario:
             scenario.health_before = {r: status_of(a.health_url) for r, a in apps.items()}
 
             scenario.incident_at = pair.lose_primary_region()
-            observer.mark_outage(scenario.incident_at)
             apps["primary"].stop()
             writer.stop()
-            scenario.health_after_loss = {"secondary": status_of(apps["secondary"].health_url)}
+            secondary = apps["secondary"]
+            scenario.health_after_loss = {"secondary": status_of(secondary.health_url)}
+            # A task started after the switch reads it: the standby is still read-only.
             parameter["secondary"] = "db.secondary"
-            scenario.health_on_standby = {"secondary": status_of(apps["secondary"].health_url)}
+            secondary.task_started("secondary-2")
+            secondary.task_leaving("secondary-1")
+            scenario.health_on_standby = {"secondary": status_of(secondary.health_url)}
             parameter["secondary"] = "db.primary"
+            secondary.task_started("secondary-3")
+            secondary.task_leaving("secondary-2")
 
             started = time.monotonic()
             pair.promote_standby()
             scenario.promote_seconds = time.monotonic() - started
             scenario.health_after_promotion = {"secondary": status_of(apps["secondary"].health_url)}
             scenario.loss = writer.true_loss(pair.standby_dsn, scenario.incident_at)
-            scenario.newest_heartbeat = heartbeat.newest(pair.standby_dsn, writer.heartbeat_table)
+            newest = heartbeat.newest(pair.standby_dsn, writer.heartbeat_table)
+            scenario.newest_heartbeat = newest.writer_at if newest else None
 
+            # The switch alone changes nothing for a running task; a new task reads it.
             parameter["secondary"] = "db.secondary"
-            scenario.health_after_switch = {"secondary": status_of(apps["secondary"].health_url)}
-            scenario.switched_at = datetime.now(scenario.incident_at.tzinfo)
-            record["value"] = "app.secondary"
-            scenario.recovered_at = observer.wait_recovered(timeout=5)
-            observer.stop()
+            scenario.health_after_switch = {"secondary": status_of(secondary.health_url)}
+            secondary.task_started("secondary-4")
+            secondary.task_leaving("secondary-3")
+            scenario.health_after_new_task = {"secondary": status_of(secondary.health_url)}
     return scenario
 
 
@@ -134,22 +134,21 @@ def test_heartbeat_rpo_agrees_with_true_loss(scenario: Scenario) -> None:
     assert abs(rpo - scenario.loss.window_seconds) <= 0.5, (rpo, scenario.loss)
 
 
-def test_health_needs_a_promoted_database_and_the_parameter(scenario: Scenario) -> None:
+def test_health_needs_a_promoted_database_and_a_task_that_read_the_parameter(
+        scenario: Scenario) -> None:
     # Before the loss, both regions' parameters name the primary database.
     assert scenario.health_before == {"primary": 200, "secondary": 200}
     assert scenario.health_after_loss == {"secondary": 503}
     # The parameter switched, but the standby is still read-only.
     assert scenario.health_on_standby == {"secondary": 503}
-    # Promoted, but the parameter still names the lost primary.
+    # Promoted, but the running task's parameter names the lost primary.
     assert scenario.health_after_promotion == {"secondary": 503}
-    assert scenario.health_after_switch == {"secondary": 200}
-
-
-def test_observer_sees_recovery_only_after_the_dns_switch(scenario: Scenario) -> None:
-    assert scenario.recovered_at is not None and scenario.switched_at is not None
-    assert scenario.switched_at <= scenario.recovered_at
-    assert (scenario.recovered_at - scenario.switched_at).total_seconds() < 0.5
+    # Switched, but the running task read the parameter before.
+    assert scenario.health_after_switch == {"secondary": 503}
+    assert scenario.health_after_new_task == {"secondary": 200}
 
 
 def test_promotion_is_quick(scenario: Scenario) -> None:
-    assert scenario.promote_seconds < 1
+    # Well under PostgreSQL's default wal_retrieve_retry_interval (5 s), which the lab sets
+    # to 200 ms; the margin is for a loaded machine.
+    assert scenario.promote_seconds < 3
