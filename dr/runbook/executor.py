@@ -3,6 +3,8 @@
 Every step is journaled before its apply and after it ends. Dependents of a failed step do
 not start, nor does anything else once a step has failed; steps already running finish.
 A step whose region does not answer is skipped when it is best effort, failed otherwise.
+A step whose global control plane does not answer (the run leaves us-east-1) fails alone:
+only its dependents wait, and the recovery region's steps all run.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import structlog
 
 from dr.aws.gateway import CallLog, Gateway
 from dr.config.model import Config
-from dr.errors import RegionUnavailable
+from dr.errors import ControlPlaneUnavailable, RegionUnavailable
 from dr.runbook.context import RunInfo, StepContext
 from dr.runbook.graph import Node, Runbook
 from dr.runbook.journal import Journal, Replay, iso, parse_iso, utcnow
@@ -77,10 +79,13 @@ class Executor:
                            waiter=waiter or self.waiter, step_id=step_id, deadline=deadline,
                            detail=detail if detail is not None else {})
 
-    def readiness(self, runbook: Runbook, phase: str) -> tuple[list[Problem], dict[str, Any]]:
-        """Every step's read-only check, side by side. Returns problems and facts per step."""
-        if self.replay and phase in self.replay.readiness_passed:
-            return [], self.replay.readiness_passed[phase]
+    def readiness(self, runbook: Runbook, phase: str,
+                  prefix: str = "") -> tuple[list[Problem], dict[str, Any]]:
+        """Every step's read-only check, side by side. Returns problems and facts per step.
+
+        A resumed run checks again: the estate may have moved since. A step the journal
+        shows as started has already acted, and its apply finds the state it left (a
+        promotion under way, say), so its problems become facts instead of refusals."""
 
         def check(node: Node) -> tuple[list[Problem], dict[str, Any]]:
             ctx = self.context(node, node.id, CallLog())
@@ -90,15 +95,27 @@ class Executor:
                 if node.step.best_effort:
                     return [], {"region_unavailable": exc.reason}
                 return [Problem(node.id, str(exc))], ctx.detail
+            except ControlPlaneUnavailable as exc:
+                # Contract 1.1: a warning, not a refusal; the step fails, bounded, if the
+                # control plane still does not answer when it runs.
+                return [Problem(node.id, str(exc), warning=True)], ctx.detail
             except Exception as exc:  # noqa: BLE001 - any failure to check is "not ready"
                 return [Problem(node.id, f"readiness check failed: {describe(exc)}")], {}
 
+        acted = set(self.replay.attempts) if self.replay else set()
+        # What readiness found before the run first acted stays the baseline (the replica's
+        # lag, whether it was already promoted): a resumed check sees the run's own changes.
+        before = self.replay.readiness_passed.get(phase, {}) if self.replay else {}
         problems: list[Problem] = []
         facts: dict[str, Any] = {}
         with ThreadPoolExecutor(self.max_workers, thread_name_prefix="dr-check") as pool:
             for node, (found, detail) in zip(runbook.nodes, pool.map(check, runbook.nodes),
                                              strict=True):
-                problems.extend(found)
+                detail = {**detail, **before.get(node.id, {})}
+                if prefix + node.id in acted and found:
+                    detail["resumed_past"] = [str(p) for p in found]
+                else:
+                    problems.extend(found)
                 if detail:
                     facts[node.id] = detail
         return problems, facts
@@ -118,6 +135,8 @@ class Executor:
         with ThreadPoolExecutor(self.max_workers, thread_name_prefix="dr-step") as pool:
             running: dict[Future[StepRecord], str] = {}
             while pending or running:
+                if self.waiter.abort.is_set() and not halted:
+                    halted = f"abort: {self.waiter.abort_reason}"
                 for step_id, node in list(pending.items()):
                     blocker = halted or next((n for n in sorted(node.needs)
                                               if n in records
@@ -135,10 +154,11 @@ class Executor:
                 for future in done:
                     step_id = running.pop(future)
                     record = records[step_id] = future.result()
-                    if record.status == "failed" and not halted:
+                    # A step whose control plane is lost (leaving us-east-1) fails alone:
+                    # its dependents wait, everything else in the recovery region goes on.
+                    if record.status == "failed" and not halted \
+                            and not record.detail.get("control_plane_unavailable"):
                         halted = prefix + step_id
-                if self.waiter.abort.is_set() and not halted:
-                    halted = f"abort: {self.waiter.abort_reason}"
         return [records[n.id] for n in runbook.order()]
 
     def _not_started(self, node: Node, prefix: str, blocker: str) -> StepRecord:
@@ -170,6 +190,9 @@ class Executor:
             step.apply(ctx)
             if not self.run.dry_run:
                 step.verify(ctx)
+        except ControlPlaneUnavailable as exc:
+            status, error = "failed", str(exc)
+            ctx.note(control_plane_unavailable=exc.service)
         except RegionUnavailable as exc:
             if step.best_effort:
                 status = "skipped"

@@ -1,5 +1,6 @@
-"""report.json (the contract's shape), report.md (for people, with a Mermaid gantt chart) and
-junit.xml (one testcase per step, plus the RTO and RPO targets)."""
+"""report.json (the contract's shape), report.md (for people, with a Mermaid gantt chart),
+junit.xml (one testcase per step, plus the RTO and RPO targets) and report.html (one
+self-contained page with an SVG timeline: report_html.py)."""
 
 from __future__ import annotations
 
@@ -10,27 +11,55 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from dr.redact import scrub_data
+from dr.runbook import report_html
+
 # Characters XML 1.0 cannot hold at all, not even escaped (ANSI colour codes, NUL...).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
-EXIT_CODES = {"succeeded": 0, "planned": 0, "failed": 1, "not_ready": 3, "targets_missed": 4}
+# An interrupted run exits 128 + its signal's number (130, 143): see dr/runbook/interrupt.py.
+EXIT_CODES = {"succeeded": 0, "planned": 0, "failed": 1, "not_ready": 3, "targets_missed": 4,
+              "interrupted": 130}
 
 
 def schema() -> dict[str, Any]:
     return json.loads(resources.files("dr.schemas").joinpath("report.schema.json").read_text())
 
 
+# report.html last: the first three keep their places in the paths `write` returns.
+FILES = ("report.json", "report.md", "junit.xml", "report.html")
+
+
 def write(report: dict[str, Any], directory: Path) -> list[Path]:
+    report = scrub_data(report)
     directory.mkdir(parents=True, exist_ok=True)
-    paths = [directory / "report.json", directory / "report.md", directory / "junit.xml"]
+    paths = [directory / name for name in FILES]
     paths[0].write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     paths[1].write_text(markdown(report), encoding="utf-8")
     ET.ElementTree(junit(report)).write(paths[2], encoding="utf-8", xml_declaration=True)
+    paths[3].write_text(report_html.render(report), encoding="utf-8")
     return paths
 
 
 def _seconds(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f} s"
+
+
+def _rto_figures(rto: dict[str, Any]) -> str:
+    """Both figures of a recovery: the recovery region's own health and the user's path."""
+    figures = []
+    if rto.get("method") == "public_url":
+        figures.append(f"user's path {_seconds(rto['measured_seconds'])}")
+    if rto.get("recovery_region_seconds") is not None:
+        figures.append(f"recovery region healthy {_seconds(rto['recovery_region_seconds'])}")
+    if rto.get("traffic_settled_seconds") is not None:
+        figures.append(f"traffic settled {_seconds(rto['traffic_settled_seconds'])}")
+    return f"; {', '.join(figures)}" if figures else ""
+
+
+def _proof(rpo: dict[str, Any]) -> str:
+    """How a switchover was proven: the WAL position, or the weaker ReplicaLag at 0."""
+    return f", proven by {rpo['proven_by'].replace('_', ' ')}" if rpo.get("proven_by") else ""
 
 
 def markdown(report: dict[str, Any]) -> str:
@@ -44,21 +73,23 @@ def markdown(report: dict[str, Any]) -> str:
         f"- outcome: **{report['outcome']}**",
         f"- started {report['started_at']}, finished {report['finished_at']}",
         f"- RTO: {_seconds(rto['measured_seconds'])} against {rto['target_seconds']} s "
-        f"({rto['method']}{estimated})",
+        f"({rto['method']}{estimated}){_rto_figures(rto)}",
         f"- RPO: {_seconds(rpo['measured_seconds'])} against {rpo['target_seconds']} s "
-        f"(method: {rpo['method']})",
+        f"(method: {rpo['method']}{_proof(rpo)})",
     ]
     if report.get("stopped_by"):
         lines.append(f"- stopped by {report['stopped_by']}")
     for problem in report.get("problems", []):
         lines.append(f"- not ready: {problem}")
+    for lost in report.get("data_lost", []):
+        lines.append(f"- **data lost**: {lost}")
     for follow_up in report.get("follow_ups", []):
         lines.append(f"- follow-up: {follow_up}")
     for phase in report.get("phases", []):
         lines.append(f"- phase {phase['name']} ({phase['from_region']} → {phase['to_region']}): "
                      f"RTO {_seconds(phase['rto']['measured_seconds'])}, "
                      f"RPO {_seconds(phase['rpo']['measured_seconds'])} "
-                     f"({phase['rpo']['method']})")
+                     f"({phase['rpo']['method']}{_proof(phase['rpo'])})")
     lines += ["", "## Steps", "", "| step | status | region | seconds | attempts | note |",
               "|---|---|---|---|---|---|"]
     for step in report["steps"]:

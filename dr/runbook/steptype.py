@@ -39,11 +39,12 @@ class Direction:
 @dataclass(frozen=True)
 class Problem:
     """A readiness failure, naming the resource. `data_loss` problems are the ones
-    `--accept-data-loss` lets through."""
+    `--accept-data-loss` lets through; a `warning` never blocks (the report lists it)."""
 
     resource: str
     message: str
     data_loss: bool = False
+    warning: bool = False
 
     def __str__(self) -> str:
         return f"{self.resource}: {self.message}"
@@ -88,6 +89,9 @@ class StepType:
     follow_up: ClassVar[str] = ""
     # A read-only step (a verification) never appears in a report's list of changes.
     read_only: ClassVar[bool] = False
+    # The global service whose control plane (homed in us-east-1) the step needs, if any:
+    # `dr plan` names it, and readiness warns when the run leaves us-east-1.
+    control_plane: ClassVar[str | None] = None
 
     def __init__(self, item: Any, direction: Direction, *, best_effort: bool | None = None
                  ) -> None:

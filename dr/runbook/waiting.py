@@ -69,6 +69,7 @@ class Waiter:
         if self.dry_run:
             log.info("wait.intention", step=step, awaiting=what)
             return None
+        log.info("wait.started", step=step, awaiting=what)
         start = last_report = time.monotonic()
         while True:
             if self.abort.is_set():

@@ -4,13 +4,14 @@ the intended change of every step that would change something."""
 
 from __future__ import annotations
 
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+import structlog
+import structlog.testing
 import yaml
 from botocore.exceptions import ClientError
 
@@ -20,6 +21,7 @@ from dr.aws.gateway import CallLog, Gateway, Intention, is_mutating
 from dr.lab.estate import Shape, provision
 from dr.runbook.run import Request, Runner
 from dr.steps import sns
+from tests.support.sent import Sent
 
 PRIMARY, SECONDARY = "us-east-1", "us-west-2"
 CHANGING_STEP_TYPES = {
@@ -34,21 +36,6 @@ CHANGING_STEP_TYPES = {
 }
 
 
-class Sent:
-    """Every operation botocore is about to send, from every thread's clients."""
-
-    def __init__(self) -> None:
-        self.operations: list[str] = []
-        self._lock = threading.Lock()
-
-    def record(self, model: Any, **_: Any) -> None:
-        with self._lock:
-            self.operations.append(model.name)
-
-    def session(self) -> boto3.session.Session:
-        session = boto3.session.Session()
-        session.events.register("before-call", self.record)
-        return session
 
 
 @pytest.fixture
@@ -87,7 +74,8 @@ def snapshot(aws: Any, raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_plan_sends_no_mutating_call_and_lists_every_intention(
-        aws: Any, tmp_path: Path, estate: tuple[drconfig.Config, dict[str, Any]]) -> None:
+        aws: Any, tmp_path: Path, estate: tuple[drconfig.Config, dict[str, Any]],
+        own_lock_dir: Path) -> None:
     cfg, raw = estate
     before = snapshot(aws, raw)
     sent = Sent()
@@ -95,8 +83,12 @@ def test_plan_sends_no_mutating_call_and_lists_every_intention(
     runner = Runner(cfg, planner=runbooks.phases, notifier=sns.publish,
                     session_factory=sent.session, state_dir=tmp_path / ".dr")
 
-    result = runner.run(Request(command="plan", to="secondary", dry_run=True,
-                                report_dir=tmp_path / "report"))
+    with structlog.testing.capture_logs() as events:
+        result = runner.run(Request(command="plan", to="secondary", dry_run=True,
+                                    report_dir=tmp_path / "report"))
+    # No notification was sent, and no log line says one was.
+    assert [e["event"] for e in events if e["event"].startswith("notify.")] == [
+        "notify.planned", "notify.planned"]
 
     assert result.outcome == "planned" and result.exit_code == 0
     assert result.report["dry_run"] is True
@@ -132,7 +124,7 @@ def test_plan_sends_no_mutating_call_and_lists_every_intention(
 
     # Nothing changed, and a dry run takes no lock.
     assert snapshot(aws, raw) == before
-    assert not (tmp_path / ".dr" / "locks").exists()
+    assert not own_lock_dir.exists()
     assert (tmp_path / "report" / "report.json").is_file()
 
 

@@ -6,20 +6,22 @@ the holder's run id takes it over; a lost other region does not block the lock."
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from dr.config.model import Config
+from dr.config.model import Config, Lock
 from dr.errors import LockHeld
 from dr.runbook.context import StepContext
-from dr.runbook.lock import LocalLock
+from dr.runbook.lock import LocalLock, local_lock_dir
 from dr.runbook.run import Request, Result
 from tests.engine.memory_steps import (
     PRIMARY,
@@ -31,6 +33,7 @@ from tests.engine.memory_steps import (
     run,
     runbook,
     runner,
+    step_id,
 )
 
 pytestmark = pytest.mark.usefixtures("registered")
@@ -162,7 +165,7 @@ def test_local_lock_of_a_killed_run_is_free_for_the_next_run(tmp_path: Path) -> 
     code, _ = crash_script(tmp_path, "--kill-at", "5")  # killed mid-run, holding the lock
     assert code < 0
     [killed] = [p.name for p in (tmp_path / ".dr" / "runs").iterdir()]
-    lock_file = tmp_path / ".dr" / "locks" / "crash__test.lock"
+    lock_file = local_lock_dir() / "crash__test.lock"
     assert json.loads(lock_file.read_text())["run_id"] == killed
 
     code, answer = crash_script(tmp_path)
@@ -171,25 +174,29 @@ def test_local_lock_of_a_killed_run_is_free_for_the_next_run(tmp_path: Path) -> 
     assert answer["run_id"] != killed
 
 
-def test_local_force_unlock_with_the_holder_run_id_takes_the_lock(tmp_path: Path) -> None:
+def test_local_force_unlock_never_takes_a_live_holders_lock(tmp_path: Path) -> None:
+    """A held flock always has a live holder (the kernel frees a dead one's): forcing it
+    would make two runs act at once."""
     cfg = config(tmp_path)
-    # A holder that is stuck (alive, but will never finish): the lock file stays locked.
-    stuck = LocalLock(tmp_path / ".dr" / "locks", cfg.lock_key, "stuck-run", None)
+    stuck = LocalLock(local_lock_dir(), cfg.lock_key, "stuck-run", None)
     stuck.acquire()
     try:
-        trace, outcome = second_run(tmp_path, cfg)
-        assert_refused(outcome, trace, "stuck-run")
-        trace, outcome = second_run(tmp_path, cfg, Request(
-            command="failover", to="secondary", force_unlock="another-run"))
-        assert_refused(outcome, trace, "stuck-run")
-
         trace, outcome = second_run(tmp_path, cfg, Request(
             command="failover", to="secondary", force_unlock="stuck-run"))
-
-        assert isinstance(outcome, Result) and outcome.outcome == "succeeded"
-        assert trace.keys("start") == ["second"]
+        refused = assert_refused(outcome, trace, "stuck-run")
+        assert "it is alive" in str(refused)
     finally:
         stuck.release()
+    trace, outcome = second_run(tmp_path, cfg)
+    assert isinstance(outcome, Result) and outcome.outcome == "succeeded"
+
+
+def test_local_lock_covers_every_working_directory_of_the_host(tmp_path: Path) -> None:
+    """Two operators in two directories of one host: the second is refused."""
+    cfg = config(tmp_path / "alice")
+    with Holder(tmp_path / "alice", cfg) as holder:
+        trace, outcome = second_run(tmp_path / "bob", config(tmp_path / "bob"))
+        assert_refused(outcome, trace, holder.run_id)
 
 
 # DynamoDB lock ----------------------------------------------------------------------------
@@ -213,13 +220,21 @@ def lock_item(clients: dict[str, Any], region: str) -> dict[str, Any] | None:
                                     ConsistentRead=True).get("Item")
 
 
-def plant(clients: dict[str, Any], holder: str, expires_in: int) -> None:
+def dead_pid() -> int:
+    """The pid of a process that has exited (and been reaped)."""
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    return int(done.stdout)
+
+
+def plant(clients: dict[str, Any], holder: str, expires_in: int, *, host: str = "dead-host",
+          pid: int = 4242) -> None:
     """The lock item a run left behind when it died without releasing it."""
     for client in clients.values():
         client.put_item(TableName=TABLE, Item={
-            **LOCK_ID, "holder": {"S": holder},
+            **LOCK_ID, "holder": {"S": holder}, "token": {"S": "0123456789abcdef"},
             "expires_at": {"N": str(int(time.time()) + expires_in)},
-            "host": {"S": "dead-host"}, "pid": {"N": "4242"}})
+            "host": {"S": host}, "pid": {"N": str(pid)}})
 
 
 def test_dynamodb_second_concurrent_run_is_refused_naming_the_holder(
@@ -333,8 +348,10 @@ def test_dynamodb_resume_of_a_crashed_run_takes_its_own_lock_back(
     book = runbook([Spec("a", trace), Spec("b", trace, needs=("a",), apply=crash)])
     with pytest.raises(Crash):
         runner(tmp_path, book, cfg=cfg).run(FAILOVER)
-    # The dead run's lock item, its lease still running (a SIGKILL never releases it).
-    plant(dynamo, crashed["run_id"], expires_in=600)
+    # The dead run's lock item, its lease still running (a SIGKILL never releases it),
+    # left by a process of this host that has exited.
+    plant(dynamo, crashed["run_id"], expires_in=600, host=socket.gethostname(),
+          pid=dead_pid())
 
     trace_other, outcome = second_run(tmp_path, cfg)
     assert_refused(outcome, trace_other, crashed["run_id"])
@@ -345,6 +362,65 @@ def test_dynamodb_resume_of_a_crashed_run_takes_its_own_lock_back(
     assert result.outcome == "succeeded" and result.report["run_id"] == crashed["run_id"]
     assert trace.keys("start") == ["a", "b", "b"]
     assert lock_item(dynamo, PRIMARY) is None and lock_item(dynamo, SECONDARY) is None
+
+
+def test_dynamodb_resume_beside_its_live_original_is_refused(
+        tmp_path: Path, dynamo: dict[str, Any]) -> None:
+    """`--resume RID` while RID still runs (its process alive) would make two processes run
+    one run: refused, whether the original runs on this host or on another one."""
+    cfg = config(tmp_path, lock_table=TABLE)
+    with Holder(tmp_path, cfg) as holder:
+        assert holder.run_id
+        trace, outcome = second_run(tmp_path, cfg, Request(
+            command="failover", to="secondary", resume=holder.run_id))
+        refused = assert_refused(outcome, trace, holder.run_id)
+        assert "alive on this host" in str(refused)
+    plant(dynamo, "elsewhere-run", expires_in=600, host="other-host")
+    trace, outcome = second_run(tmp_path, cfg)
+    assert_refused(outcome, trace, "elsewhere-run")
+
+
+def test_dynamodb_a_run_that_lost_its_lock_sends_no_further_mutating_call(
+        tmp_path: Path, dynamo: dict[str, Any], regionfront: Any) -> None:
+    """Another run took the lock (--force-unlock): at its next renewal the first run learns
+    it, stops waiting, and the mutating call it was about to make is never sent."""
+    cfg = config(tmp_path, lock_table=TABLE)
+    taken = threading.Event()
+    sent_after: dict[str, Any] = {}
+
+    def wait_until_taken(ctx: StepContext) -> None:
+        # The other run takes the lock: its item now names another token.
+        for client in dynamo.values():
+            client.put_item(TableName=TABLE, Item={
+                **LOCK_ID, "holder": {"S": "taker-run"}, "token": {"S": "taker"},
+                "expires_at": {"N": str(int(time.time()) + 600)},
+                "host": {"S": "other-host"}, "pid": {"N": "1"}})
+        taken.set()
+        ctx.wait("the lock to be renewed and found lost", lambda: None)
+
+    def mutate(ctx: StepContext) -> None:
+        assert taken.wait(WAIT)
+        assert ctx.waiter.abort.wait(WAIT), "the renewal never found the lock lost"
+        before = regionfront.status()["operations"].get("sns:CreateTopic", 0)
+        try:
+            ctx.aws.client("sns", SECONDARY).create_topic(Name="after-the-lock-was-lost")
+        finally:
+            sent_after["count"] = regionfront.status()["operations"].get(
+                "sns:CreateTopic", 0) - before
+
+    book = runbook([Spec("waits", Trace(), apply=wait_until_taken),
+                    Spec("mutates", Trace(), needs=(), apply=mutate)])
+    cfg = replace(cfg, lock=Lock(TABLE, lease_seconds=3))
+    result = runner(tmp_path, book, cfg=cfg).run(FAILOVER)
+
+    assert taken.is_set()
+    assert result.outcome == "failed"
+    by_id = {s["id"]: s for s in result.report["steps"]}
+    assert "lock lost" in (by_id[step_id("waits")]["error"] or "")
+    assert "lost" in (by_id[step_id("mutates")]["error"] or "")
+    assert sent_after == {"count": 0}
+    # The taker's item is untouched by the loser's release.
+    assert lock_item(dynamo, SECONDARY)["holder"]["S"] == "taker-run"
 
 
 def test_dr_failover_exits_5_naming_the_holder(tmp_path: Path) -> None:

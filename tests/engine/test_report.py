@@ -40,7 +40,8 @@ pytestmark = pytest.mark.usefixtures("registered")
 
 def written(result: Result) -> Path:
     [directory] = {p.parent for p in result.paths}
-    assert sorted(p.name for p in result.paths) == ["junit.xml", "report.json", "report.md"]
+    assert sorted(p.name for p in result.paths) == ["junit.xml", "report.html", "report.json",
+                                                   "report.md"]
     on_disk = json.loads((directory / "report.json").read_text())
     assert on_disk == json.loads(json.dumps(result.report))
     return directory
