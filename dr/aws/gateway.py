@@ -19,12 +19,19 @@ from typing import Any
 import structlog
 
 from dr.aws.retry import call_with_retries, error_code, is_no_answer, is_transient
-from dr.errors import MalformedAnswer, RegionUnavailable
+from dr.errors import (
+    ControlPlaneUnavailable,
+    EndpointUnavailable,
+    MalformedAnswer,
+    RegionUnavailable,
+)
 
 log = structlog.get_logger("dr.aws")
 
 READ_PREFIXES = ("Describe", "Get", "List", "Head", "Query", "Scan", "BatchGet", "Lookup")
 GLOBAL_SERVICES = frozenset({"route53", "cloudfront", "iam", "sts", "organizations"})
+# Where the control planes of the global services live: losing it loses them too.
+GLOBAL_HOME = "us-east-1"
 
 
 def is_mutating(operation: str) -> bool:
@@ -135,36 +142,59 @@ class Gateway:
 
     def __init__(self, *, dry_run: bool, patient_regions: frozenset[str],
                  session_factory: SessionFactory = default_session_factory,
-                 impatient: Timeouts = IMPATIENT) -> None:
+                 impatient: Timeouts = IMPATIENT, impatient_global: bool = False) -> None:
         self.dry_run = dry_run
         self.patient_regions = patient_regions
+        # True when the run leaves the global services' home (GLOBAL_HOME): their control
+        # planes are treated as part of the region being left (contract 1.1, "Losing
+        # us-east-1"), as they are by `dr status`, which must never hang.
+        self.impatient_global = impatient_global
+        self._planes_down: dict[str, str] = {}
         self.impatient = impatient
         self._session_factory = session_factory
-        self._clients: dict[tuple[str, str], Any] = {}
+        self._clients: dict[tuple[str, str, str | None], Any] = {}
         self._session: Any = None
         self._session_lock = threading.Lock()
         self._down: dict[str, str] = {}
         self._lock = threading.Lock()
+        # Asked before every mutating call is sent: the run's lock raises once it is lost.
+        self.before_mutating: Callable[[], None] | None = None
 
     def timeouts(self, service: str, region: str) -> Timeouts:
-        if service in GLOBAL_SERVICES or region in self.patient_regions:
+        if service in GLOBAL_SERVICES:
+            return self.impatient if self.impatient_global else PATIENT
+        if region in self.patient_regions:
             return PATIENT
         return self.impatient
 
-    def client(self, service: str, region: str) -> Any:
-        key = (service, region)
+    def plane_down(self, service: str) -> str | None:
+        with self._lock:
+            return self._planes_down.get(service)
+
+    def mark_plane_down(self, service: str, reason: str) -> None:
+        with self._lock:
+            first = service not in self._planes_down
+            self._planes_down.setdefault(service, reason)
+        if first:
+            log.warning("control_plane.unavailable", service=service, reason=reason)
+
+    def client(self, service: str, region: str, endpoint_url: str | None = None) -> Any:
+        """The run's client for `service` in `region`; with `endpoint_url`, one for that
+        endpoint (an ARC cluster's regional endpoints), with short timeouts: the caller
+        tries the next endpoint rather than wait on one."""
+        key = (service, region, endpoint_url)
         client = self._clients.get(key)
         if client is not None:
             return client
         from botocore.config import Config
 
-        t = self.timeouts(service, region)
+        t = self.impatient if endpoint_url else self.timeouts(service, region)
         with self._session_lock:
             if key not in self._clients:
                 if self._session is None:
                     self._session = self._session_factory()
                 client = self._session.client(
-                    service, region_name=region,
+                    service, region_name=region, endpoint_url=endpoint_url,
                     config=Config(connect_timeout=t.connect, read_timeout=t.read,
                                   max_pool_connections=POOL_CONNECTIONS,
                                   retries={"total_max_attempts": 1, "mode": "standard"}))
@@ -213,11 +243,35 @@ class StepAws:
     def call(self, service: str, region: str, method: str, /, **params: Any) -> dict[str, Any]:
         client = self._raw(service, region)
         operation = client.meta.method_to_api_mapping.get(method, method)
-        if self.dry_run and is_mutating(operation):
-            self.calls.intentions.append(Intention(service, region, operation, params))
-            log.info("aws.intention", service=service, region=region, operation=operation)
-            return {}
+        if is_mutating(operation):
+            if self.dry_run:
+                self.calls.intentions.append(Intention(service, region, operation, params))
+                log.info("aws.intention", service=service, region=region, operation=operation)
+                return {}
+            if self.gateway.before_mutating is not None:
+                self.gateway.before_mutating()
         return self._send(service, region, operation, lambda: getattr(client, method)(**params))
+
+    def call_endpoint(self, service: str, region: str, endpoint_url: str, method: str, /,
+                      **params: Any) -> dict[str, Any]:
+        """A call to one named endpoint of `service` (an ARC cluster's, in `region`): short
+        timeouts, and no answer raises `EndpointUnavailable` without marking the region
+        down (one endpoint's silence says nothing of the region's other services)."""
+        client = self.gateway.client(service, region, endpoint_url)
+        operation = client.meta.method_to_api_mapping.get(method, method)
+        if is_mutating(operation):
+            if self.dry_run:
+                self.calls.intentions.append(Intention(
+                    service, region, operation, {**params, "EndpointUrl": endpoint_url}))
+                log.info("aws.intention", service=service, region=region, operation=operation)
+                return {}
+            if self.gateway.before_mutating is not None:
+                self.gateway.before_mutating()
+        try:
+            return self._send(service, region, operation,
+                              lambda: getattr(client, method)(**params), endpoint=True)
+        except RegionUnavailable as exc:
+            raise EndpointUnavailable(endpoint_url, exc.reason) from exc
 
     def paginate(self, service: str, region: str, method: str, result_key: str, /,
                  **params: Any) -> list[Any]:
@@ -232,14 +286,19 @@ class StepAws:
         return self._send(service, region, operation, fetch)
 
     def _raw(self, service: str, region: str) -> Any:
-        regional = service not in GLOBAL_SERVICES
-        reason = self.gateway.down_reason(region) if regional else None
-        if reason:
-            raise RegionUnavailable(region, reason)
+        if service in GLOBAL_SERVICES:
+            reason = self.gateway.plane_down(service)
+            if reason:
+                raise ControlPlaneUnavailable(service, reason)
+        else:
+            reason = self.gateway.down_reason(region)
+            if reason:
+                raise RegionUnavailable(region, reason)
         return self.gateway.client(service, region)
 
-    def _send(self, service: str, region: str, operation: str, fn: Callable[[], Any]) -> Any:
-        timeouts = self.gateway.timeouts(service, region)
+    def _send(self, service: str, region: str, operation: str, fn: Callable[[], Any],
+              endpoint: bool = False) -> Any:
+        timeouts = self.gateway.impatient if endpoint else self.gateway.timeouts(service, region)
         regional = service not in GLOBAL_SERVICES
         impatient = timeouts is not PATIENT
 
@@ -268,8 +327,13 @@ class StepAws:
             raise MalformedAnswer(f"{operation} in {region}: the answer could not be parsed "
                                   f"({str(exc).splitlines()[0]})") from exc
         except Exception as exc:
-            if regional and impatient and (is_no_answer(exc) or is_transient(exc)):
+            if impatient and (is_no_answer(exc) or is_transient(exc)):
                 reason = f"{operation}: {error_code(exc) or type(exc).__name__}"
+                if endpoint:
+                    raise RegionUnavailable(region, reason) from exc
+                if not regional:
+                    self.gateway.mark_plane_down(service, reason)
+                    raise ControlPlaneUnavailable(service, reason) from exc
                 self.gateway.mark_down(region, reason)
                 raise RegionUnavailable(region, reason) from exc
             raise

@@ -8,6 +8,8 @@ someone else changed the distribution in between (PreconditionFailed), it reads 
 from __future__ import annotations
 
 import copy
+import json
+import shlex
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +41,7 @@ class SwitchOrigin(StepType):
     action = "switch"
     reads = "cdn"
     acts_in = "global"
+    control_plane = "cloudfront"
     typical_seconds = 300.0
     timeout_seconds = 1800.0
     iam_actions = ("cloudfront:GetDistribution", "cloudfront:GetDistributionConfig",
@@ -49,20 +52,37 @@ class SwitchOrigin(StepType):
            "overlaps with the other steps.")
     manual = Manual(
         procedure="""```bash
-aws cloudfront get-distribution-config --id {distribution_id} > dist.json
-# note ETag; in .DistributionConfig.Origins.Items set DomainName of {origin_ids}
-# to {targets}; change nothing else
-jq '.DistributionConfig' dist.json > config.json   # then edit config.json
-aws cloudfront update-distribution --id {distribution_id} --if-match <ETAG> \\
-  --distribution-config file://config.json
-aws cloudfront wait distribution-deployed --id {distribution_id}
+# The configuration and its ETag; only the configured origins' DomainName changes (jq).
+aws cloudfront get-distribution-config --region {region} --id {distribution_id} \\
+  > distribution-{distribution_id}.json
+if jq -e {unchanged} distribution-{distribution_id}.json > /dev/null; then
+  echo "distribution {distribution_id}: {origin_ids} at {targets} already"
+else
+  jq {edit} distribution-{distribution_id}.json > config-{distribution_id}.json
+  # PreconditionFailed: someone changed it since it was read; run this block again.
+  aws cloudfront update-distribution --region {region} --id {distribution_id} \\
+    --if-match "$(jq -r .ETag distribution-{distribution_id}.json)" \\
+    --distribution-config file://config-{distribution_id}.json \\
+    --query Distribution.Status --output text
+fi
+aws cloudfront wait distribution-deployed --region {region} --id {distribution_id}
 ```""",
         verify="""```bash
-aws cloudfront get-distribution-config --id {distribution_id} \\
-  --query 'DistributionConfig.Origins.Items[].[Id,DomainName]'
-aws cloudfront get-distribution --id {distribution_id} --query Distribution.Status  # Deployed
+aws cloudfront get-distribution-config --region {region} --id {distribution_id} \\
+  > distribution-{distribution_id}.json
+STATUS=$(aws cloudfront get-distribution --region {region} --id {distribution_id} \\
+  --query Distribution.Status --output text)
+if jq -e {unchanged} distribution-{distribution_id}.json > /dev/null \\
+    && [ "$STATUS" = Deployed ]; then
+  echo "ok: distribution {distribution_id}: {origin_ids} at {targets}, Deployed"
+else
+  echo "NOT YET: distribution {distribution_id} is $STATUS; origins:" >&2
+  jq -c '[.DistributionConfig.Origins.Items[] | [.Id, .DomainName]]' \\
+    distribution-{distribution_id}.json >&2
+  false
+fi
 ```""",
-        undo="""The same update with the {from_region} domains.""")
+        undo="""The same update with the {from_region} domains ({previous}).""")
 
     item: DistributionOrigins
 
@@ -75,9 +95,15 @@ aws cloudfront get-distribution --id {distribution_id} --query Distribution.Stat
         return CONTROL_PLANE_REGION
 
     def manual_values(self) -> dict[str, Any]:
+        edit = ".DistributionConfig | " + " | ".join(
+            f"(.Origins.Items[] | select(.Id == {json.dumps(o.origin_id)}) | .DomainName) = "
+            f"{json.dumps(o.side(self.direction.to))}" for o in self.item.origins)
         return {**super().manual_values(), "distribution_id": self.item.distribution_id,
                 "origin_ids": ", ".join(o.origin_id for o in self.item.origins),
-                "targets": ", ".join(o.side(self.direction.to) for o in self.item.origins)}
+                "targets": ", ".join(o.side(self.direction.to) for o in self.item.origins),
+                "previous": ", ".join(o.side(self.direction.from_) for o in self.item.origins),
+                "edit": shlex.quote(edit),
+                "unchanged": shlex.quote(f".DistributionConfig == ({edit})")}
 
     def plan(self) -> str:
         moves = ", ".join(f"origin {o.origin_id} -> {o.side(self.direction.to)}"

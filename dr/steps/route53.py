@@ -64,6 +64,7 @@ class SwitchRecords(StepType):
     action = "switch"
     reads = "dns"
     acts_in = "global"
+    control_plane = "route53"
     typical_seconds = 60.0
     timeout_seconds = 600.0
     iam_actions = ("route53:GetHostedZone", "route53:ListResourceRecordSets",
@@ -74,17 +75,32 @@ class SwitchRecords(StepType):
            "at the promoted database (parameters), so traffic arrives at a working stack.")
     manual = Manual(
         procedure="""```bash
-cat > change.json <<'JSON'
+cat > change-{zone_id}.json <<'JSON'
 {{"Comment": "dr failover to {to_region}", "Changes": [
 {changes}
 ]}}
 JSON
-aws route53 change-resource-record-sets --hosted-zone-id {zone_id} --change-batch file://change.json
-aws route53 wait resource-record-sets-changed --id <CHANGE_ID>
+# How many of the {count} records have their {to_region} value already?
+AT_TARGET=$(aws route53 list-resource-record-sets --region {region} --hosted-zone-id {zone_id} \\
+  --query "length(ResourceRecordSets[?{at_target}])" --output text)
+if [ "$AT_TARGET" = "{count}" ]; then
+  echo "zone {zone_id}: every record has its {to_region} value already"
+else
+  CHANGE_ID=$(aws route53 change-resource-record-sets --region {region} \\
+    --hosted-zone-id {zone_id} --change-batch file://change-{zone_id}.json \\
+    --query ChangeInfo.Id --output text)
+  aws route53 wait resource-record-sets-changed --region {region} --id "$CHANGE_ID"
+fi
 ```""",
         verify="""```bash
-aws route53 list-resource-record-sets --hosted-zone-id {zone_id} \\
-  --query "ResourceRecordSets[?Name=='<NAME>.']"   # each value is the {to_region} one
+AT_TARGET=$(aws route53 list-resource-record-sets --region {region} --hosted-zone-id {zone_id} \\
+  --query "length(ResourceRecordSets[?{at_target}])" --output text)
+if [ "$AT_TARGET" = "{count}" ]; then
+  echo "ok: zone {zone_id}: every record has its {to_region} value"
+else
+  echo "NOT YET: zone {zone_id}: $AT_TARGET of {count} records at their {to_region} value" >&2
+  false
+fi
 ```""",
         undo="""Run the same change batch with the {from_region} values (`dr failover --to`
 the other region does exactly this).""")
@@ -100,7 +116,23 @@ the other region does exactly this).""")
             f'  {{"Action": "UPSERT", "ResourceRecordSet": {{"Name": "{r.name}", "Type": '
             f'"{r.type}", "TTL": {r.ttl}, "ResourceRecords": [{{"Value": '
             f'"{r.side(self.direction.to)}"}}]}}}}' for r in self.item.records)
-        return {**super().manual_values(), "zone_id": self.item.zone_id, "changes": changes}
+        return {**super().manual_values(), "zone_id": self.item.zone_id, "changes": changes,
+                "count": len(self.item.records), "at_target": self._at_target_query()}
+
+    def _at_target_query(self) -> str:
+        """A JMESPath filter, inside a double-quoted shell word, matching the record sets
+        that are already what the change batch makes them."""
+        def raw(text: object) -> str:  # a JMESPath raw string literal
+            return "'" + str(text).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+        matches = [f"(Name=={raw(fqdn(r.name))} && Type=={raw(r.type)} && "
+                   f"to_string(TTL)=={raw(r.ttl)} && "
+                   f"join(' ', ResourceRecords[].Value)=={raw(r.side(self.direction.to))})"
+                   for r in self.item.records]
+        query = " || ".join(matches)
+        for special in ("\\", "$", "`", '"'):  # what a double-quoted shell word expands
+            query = query.replace(special, "\\" + special)
+        return query
 
     @property
     def region(self) -> str:
@@ -140,22 +172,26 @@ the other region does exactly this).""")
                                         "records only"))
         return problems
 
-    def _pending_changes(self, ctx: StepContext) -> list[dict[str, Any]]:
+    def _pending_changes(self, ctx: StepContext) -> tuple[list[dict[str, Any]], int]:
+        """The UPSERTs still to send, and the longest TTL of the answers they replace: a
+        client may keep such an answer that long after the change is INSYNC."""
         current = self._current(ctx)
         changes = []
+        replaced_ttl = 0
         for record in self.item.records:
             target = record.side(self.direction.to)
             existing = current.get((fqdn(record.name), record.type))
             values = [v["Value"] for v in (existing or {}).get("ResourceRecords", [])]
             if existing and values == [target] and existing.get("TTL") == record.ttl:
                 continue
+            replaced_ttl = max(replaced_ttl, int((existing or {}).get("TTL", 0)))
             changes.append({"Action": "UPSERT", "ResourceRecordSet": {
                 "Name": fqdn(record.name), "Type": record.type, "TTL": record.ttl,
                 "ResourceRecords": [{"Value": target}]}})
-        return changes
+        return changes, replaced_ttl
 
     def apply(self, ctx: StepContext) -> None:
-        changes = self._pending_changes(ctx)
+        changes, replaced_ttl = self._pending_changes(ctx)
         if not changes:
             ctx.note(already_done=True)
             return
@@ -167,14 +203,15 @@ the other region does exactly this).""")
                 ChangeBatch={"Comment": f"dr {ctx.run.command} {ctx.run.run_id}",
                              "Changes": batch})
             change_ids.append(answer.get("ChangeInfo", {}).get("Id"))
-        ctx.note(changed_records=len(changes), change_batches=len(change_ids))
+        ctx.note(changed_records=len(changes), change_batches=len(change_ids),
+                 replaced_ttl_seconds=replaced_ttl)
         for change_id in filter(None, change_ids):
             ctx.wait(f"Route 53 change {change_id} INSYNC",
                      lambda c=change_id: route53.get_change(Id=c)["ChangeInfo"]["Status"]
                      == "INSYNC")
 
     def verify(self, ctx: StepContext) -> None:
-        left = self._pending_changes(ctx)
+        left, _ = self._pending_changes(ctx)
         if left:
             names = ", ".join(c["ResourceRecordSet"]["Name"] for c in left)
             raise VerifyFailed(f"zone {self.item.zone_id}: not at target: {names}")

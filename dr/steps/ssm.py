@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shlex
 from typing import Any
 
 from dr.config.model import Parameter
@@ -24,14 +26,41 @@ class PutParameter(StepType):
            "read-only replica) and before traffic moves.")
     manual = Manual(
         procedure="""```bash
-aws ssm put-parameter --region {region} --name {name} --value '{value}' --overwrite
+# The value goes in a file, not on the command line: the AWS CLI v1 would fetch a value
+# that is a URL and store the page (cli_follow_urlparam).
+cat > parameter.json <<'JSON'
+{value_json}
+JSON
+CURRENT=$(aws ssm get-parameter --region {region} --name {name_sh} --with-decryption \\
+  --query Parameter.Value --output text)
+if [ "$CURRENT" = {value_sh} ]; then
+  echo "{name} in {region} is set already"
+else
+  aws ssm put-parameter --region {region} --name {name_sh} \\
+    --cli-input-json file://parameter.json --query Version --output text
+fi
+# When it was set: a service whose tasks started before must deploy anew (ecs.scale-up).
+SET_AT=$(aws ssm get-parameter --region {region} --name {name_sh} \\
+  --query Parameter.LastModifiedDate --output text)
+if [ -z "${{PARAMS_SET_AT:-}}" ] || [[ "$SET_AT" > "$PARAMS_SET_AT" ]]; then
+  PARAMS_SET_AT=$SET_AT
+fi
 ```""",
         verify="""```bash
-aws ssm get-parameter --region {region} --name {name} --query Parameter.Value
-# expect: {value}
+CURRENT=$(aws ssm get-parameter --region {region} --name {name_sh} --with-decryption \\
+  --query Parameter.Value --output text)
+if [ "$CURRENT" = {value_sh} ]; then
+  echo "ok: {name} in {region} is set"
+else
+  echo "NOT SET: {name} in {region} is $CURRENT" >&2; false
+fi
 ```""",
         undo="""```bash
-aws ssm put-parameter --region {region} --name {name} --value '{previous}' --overwrite
+cat > parameter.json <<'JSON'
+{previous_json}
+JSON
+aws ssm put-parameter --region {region} --name {name_sh} \\
+  --cli-input-json file://parameter.json --query Version --output text
 ```""")
 
     item: Parameter
@@ -45,8 +74,11 @@ aws ssm put-parameter --region {region} --name {name} --value '{previous}' --ove
         return self.item.side(self.direction.to)
 
     def manual_values(self) -> dict[str, Any]:
-        return {**super().manual_values(), "name": self.item.name, "value": self.target,
-                "previous": self.item.side(self.direction.from_)}
+        previous = self.item.side(self.direction.from_)
+        return {**super().manual_values(), "name": self.item.name,
+                "name_sh": shlex.quote(self.item.name), "value_sh": shlex.quote(self.target),
+                "value_json": json.dumps({"Value": self.target, "Overwrite": True}),
+                "previous_json": json.dumps({"Value": previous, "Overwrite": True})}
 
     def plan(self) -> str:
         return f"set {self.item.name} in {self.region} to {self.target!r}"

@@ -14,6 +14,7 @@ import yaml
 from dr.lab.estate import Shape, provision
 from tests.support.health import HealthServer
 from tests.support.lab_aws import LabAws
+from tests.support.terminal import Terminal
 
 PRIMARY, SECONDARY = "eu-west-1", "ap-southeast-2"
 FULL = Shape(databases=3, zones=2, records_per_zone=5, distributions=2, services=3,
@@ -59,3 +60,11 @@ def small_world(aws: LabAws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     yield built
     for server in built.health.values():
         server.stop()
+
+
+@pytest.fixture
+def terminal(tmp_path: Path) -> Iterator[Terminal]:
+    """A tmux pane of 120x40 for this test; its server is stopped afterwards."""
+    term = Terminal(tmp_path)
+    yield term
+    term.stop()

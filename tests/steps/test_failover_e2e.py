@@ -75,7 +75,17 @@ def test_failover_leaves_the_contract_end_state_and_a_rerun_changes_nothing(
         assert (reports / name).is_file()
     report = json.loads((reports / "report.json").read_text())
     assert report["outcome"] == "succeeded"
-    assert report["rpo"]["method"] == "replica_lag"
+    # The old primaries answered: a switchover. Without a heartbeat connection, each was
+    # rebooted to end its sessions and its replica's ReplicaLag read 0 after that.
+    assert report["rpo"]["method"] == "switchover"
+    assert report["rpo"]["measured_seconds"] == 0 and report["rpo"]["met"] is True
+    assert report["rpo"]["proven_by"] == "replica_lag"
+    fences = [s for s in report["steps"] if s["id"].endswith(".fence")]
+    assert len(fences) == 3
+    for fence in fences:
+        assert fence["detail"]["aws_calls"]["rds:RebootDBInstance"] == 1
+        proof = fence["detail"]["switchover"]
+        assert proof["replica_lag_zero_period"]["starts_at"] >= proof["sessions_ended_at"]
     assert report["rto"]["method"] == "health_checks"
 
     again = dr(world, "failover", "--to", "secondary", "--yes")
@@ -100,8 +110,14 @@ def test_failover_completes_with_the_primary_region_hanging(world: World) -> Non
     downs = [s for s in skipped if s.endswith(".scale-down")]
     assert len(fences) == 3 and len(downs) == 3
     assert all("not answering" in skipped[s]["detail"]["reason"] for s in fences + downs)
-    assert len(report["follow_ups"]) == 6
+    assert len(report["follow_ups"]) == 7  # each fence and scale-down, and Terraform's
+    terraform = report["follow_ups"][-1]
+    assert terraform.startswith("Terraform:") and "apply terraform/secondary first" in terraform
+    assert (f"terraform/primary once {world.config['regions']['primary']} answers and its old "
+            "writers are fenced") in terraform
     end_state.assert_failed_over(world.aws, world.config, "secondary", other_reachable=False)
+    # No old primary answered: a failover, whose RPO is the replicas' lag before it.
+    assert report["rpo"]["method"] == "replica_lag"
     print(f"failover with the primary region hanging: {took:.1f}s")
 
 

@@ -81,8 +81,12 @@ def test_gameday_publishes_report_metrics_and_summary(
     assert code == 0, capsys.readouterr().out
     local = check_report_dir(out)
     assert local["command"] == "gameday" and local["outcome"] == "succeeded"
+    # The planned form: both moves were switchovers, so nothing was lost.
+    assert local["rpo"]["method"] == "switchover" and local["data_lost"] == []
+    assert [p["rpo"]["method"] for p in local["phases"]] == ["switchover", "none",
+                                                              "switchover"]
     prefix = f"{world.config['app']}/{world.config['environment']}/{local['run_id']}/"
-    assert local["published"] == {"s3": f"s3://{BUCKET}/{prefix}", "metrics": 3 + len(
+    assert local["published"] == {"s3": f"s3://{BUCKET}/{prefix}", "metrics": 4 + len(
         local["steps"]), "sns": world.config["notify"]["sns_topic_arn"]["secondary"],
         "errors": []}
 
@@ -91,11 +95,16 @@ def test_gameday_publishes_report_metrics_and_summary(
     assert {k: v for k, v in local.items() if k != "published"} == stored
     markdown = s3.get_object(Bucket=BUCKET, Key=prefix + "report.md")["Body"].read().decode()
     assert local["run_id"] in markdown and "**succeeded**" in markdown
+    page = s3.get_object(Bucket=BUCKET, Key=prefix + "report.html")
+    assert page["ContentType"] == "text/html; charset=utf-8"
+    html = page["Body"].read().decode()
+    assert local["run_id"] in html and '<span class="outcome succeeded">' in html
 
     names = {m["MetricName"] for m in world.aws.client("cloudwatch", recovery).list_metrics(
         Namespace="DR")["Metrics"]}
-    assert names == {"DrillSucceeded", "RTOSeconds", "RPOSeconds", "StepSeconds"}
+    assert names == {"DrillSucceeded", "DataLost", "RTOSeconds", "RPOSeconds", "StepSeconds"}
     assert statistic(world, recovery, "DrillSucceeded") == 1
+    assert statistic(world, recovery, "DataLost") == 0
     assert statistic(world, recovery, "RTOSeconds") == pytest.approx(
         local["rto"]["measured_seconds"])
     assert statistic(world, recovery, "RPOSeconds") == pytest.approx(
@@ -109,6 +118,38 @@ def test_gameday_publishes_report_metrics_and_summary(
     [summary] = [b for b in messages(world, recovery, queue) if b["Subject"] == subject]
     assert local["run_id"] in summary["Message"]
     assert f"report: s3://{BUCKET}/{prefix}" in summary["Message"]
+
+
+def test_a_gameday_that_may_have_lost_a_commit_fails_and_says_so(
+        small_world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    """Its old primary stopped (it answers, but takes no session): fenced, it is a failover,
+    whose RPO is the replica's lag, not a proven switchover."""
+    world = small_world
+    recovery = with_gameday(world)
+    queue = subscribe_queue(world, recovery)
+    world.aws.client("rds", world.config["regions"]["primary"]).stop_db_instance(
+        DBInstanceIdentifier=world.config["databases"][0]["primary"])
+    out = world.path.parent / "gameday"
+    code = main(["gameday", "--no-failback", "--config", str(world.path),
+                 "--report-dir", str(out)])
+    said = capsys.readouterr().out
+    assert code == 1
+    assert "DATA LOST  phase failover: not a switchover" in said
+    local = check_report_dir(out)
+    assert local["outcome"] == "failed"
+    assert local["rpo"]["method"] == "replica_lag"
+    assert [d.split(":")[0] for d in local["data_lost"]] == ["phase failover"]
+    # Every step succeeded: the failure is the data, and the report and metrics say so.
+    assert {s["status"] for s in local["steps"]} == {"succeeded"}
+    prefix = f"{world.config['app']}/{world.config['environment']}/{local['run_id']}/"
+    markdown = world.aws.client("s3", recovery).get_object(
+        Bucket=BUCKET, Key=prefix + "report.md")["Body"].read().decode()
+    assert "**data lost**: phase failover" in markdown
+    assert statistic(world, recovery, "DrillSucceeded") == 0
+    assert statistic(world, recovery, "DataLost") == 1
+    subject = f"dr gameday {world.config['app']}/{world.config['environment']}: failed"
+    [summary] = [b for b in messages(world, recovery, queue) if b["Subject"] == subject]
+    assert "DATA LOST: phase failover" in summary["Message"]
 
 
 @pytest.mark.parametrize("environment", ["prod", "Production"])

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from dr.cli.main import main
+from dr.lab.regionfront import RegionFront
 from tests.steps.conftest import World
 from tests.steps.test_failover_e2e import snapshot
 from tests.support import end_state
@@ -80,13 +81,27 @@ def test_not_ready_exits_3_names_the_resource_and_changes_nothing(
 
 
 def test_accept_data_loss_lets_lag_above_target_through(
-        world: World, capsys: pytest.CaptureFixture[str]) -> None:
+        world: World, regionfront: RegionFront, capsys: pytest.CaptureFixture[str]) -> None:
+    """In an outage (the primary region hangs) the lag is lost: the RPO target is missed."""
     lag_above_target(world)
+    regionfront.outage(world.config["regions"]["primary"])
     code = main(["failover", "--to", "secondary", "--yes", "--accept-data-loss",
                  "--config", str(world.path)])
     out = capsys.readouterr().out
     assert code == 4, out
     assert "RPO 240.0s" in out
+
+
+def test_lag_above_target_costs_a_switchover_nothing(
+        world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    """The old primary answers: the replica catches up before it is promoted, so the lag that
+    readiness weighed as a possible loss is not lost."""
+    lag_above_target(world)
+    code = main(["failover", "--to", "secondary", "--yes", "--accept-data-loss",
+                 "--config", str(world.path)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "RPO 0.0s (target 60s, switchover)" in out
 
 
 def test_a_missing_replica_names_the_instance_dr_retired_from_it(

@@ -13,13 +13,13 @@ import pytest
 
 from dr import config as dr_config
 from dr import runbooks
-from dr.aws.gateway import Timeouts
 from dr.cli.main import main
 from dr.lab.regionfront import RegionFront
 from dr.runbook.run import Request, Runner
 from dr.runbook.waiting import PollPolicy
 from tests.steps.conftest import World
 from tests.support import end_state
+from tests.support.timeouts import LEFT_REGION
 
 
 def assert_original_topology(world: World) -> None:
@@ -109,7 +109,7 @@ def test_a_region_lost_as_failback_retires_renames_nothing(
                 world.health["primary"].stop()
 
         drill = Runner(dr_config.load(world.path), planner=runbooks.phases,
-                       poll=PollPolicy(floor=0.05, cap=0.2), impatient=Timeouts(1, 2, 2),
+                       poll=PollPolicy(floor=0.05, cap=0.2), impatient=LEFT_REGION,
                        state_dir=tmp_path / ".dr", after_append=lose_primary_at_first_retire)
         report = drill.run(Request(command="drill", to="secondary")).report
         retires = [s for s in report["steps"] if s["id"].endswith(".retire")
@@ -122,7 +122,7 @@ def test_a_region_lost_as_failback_retires_renames_nothing(
         # The next failover finds the fenced former primaries and says what they lack; with
         # the loss accepted it completes, the primary region still hanging.
         failover = Runner(dr_config.load(world.path), planner=runbooks.phases,
-                          poll=PollPolicy(floor=0.05, cap=0.2), impatient=Timeouts(1, 2, 2),
+                          poll=PollPolicy(floor=0.05, cap=0.2), impatient=LEFT_REGION,
                           state_dir=tmp_path / ".dr")
         refused = failover.run(Request(command="failover", to="secondary"))
         assert refused.outcome == "not_ready"
