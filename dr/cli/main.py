@@ -16,6 +16,7 @@ COMMANDS = {
     "drill": "rehearse: failover, verify, measure, then fail back",
     "reprotect": "after a failover, re-create the replicas in the old region",
     "status": "active region, replica lag, where DNS and CDN point, health",
+    "runs": "the runs of this estate, here and in the shared journal, and how each ended",
     "docs": "write the runbook documents generated from the step definitions",
     "iam-policy": "print the least-privilege IAM policy the steps need",
     "gameday": "the scheduled game-day drill, published to S3, CloudWatch and SNS",
@@ -56,6 +57,17 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from dr.redact import ScrubbedStream
+
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = ScrubbedStream(sys.stdout), ScrubbedStream(sys.stderr)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = streams
+
+
+def _main(argv: list[str] | None) -> int:
     from dr.errors import DrError
 
     args = sys.argv[1:] if argv is None else argv
@@ -63,8 +75,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = cli.main(args=args, prog_name="dr", standalone_mode=False)
     except click.exceptions.Abort:
-        click.echo("dr: not confirmed; nothing was changed", err=True)
-        return 2
+        # click's name for a KeyboardInterrupt that reached it; a run in progress handles
+        # Ctrl-C itself (dr/runbook/interrupt.py), and a prompt's refusal is NotConfirmed.
+        click.echo("dr: interrupted; a run that had started can be continued with "
+                   "--resume RUN_ID (see .dr/runs/)", err=True)
+        return 130
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code

@@ -18,6 +18,8 @@ from tests.support.contract import CONTRACT_YAML
 
 CONTRACT_COMMANDS = ["plan", "failover", "drill", "reprotect", "status", "docs", "iam-policy",
                      "gameday", "heartbeat", "config", "lab"]
+# Commands dr adds (README, "The interface").
+ADDED_COMMANDS = ["runs"]
 RUN_COMMANDS = ["failover", "drill"]
 
 
@@ -38,7 +40,8 @@ def test_help_lists_every_contract_command(tmp_path: Path) -> None:
     section = result.stdout.split("Commands:", 1)[1]
     listed = [line.split()[0] for line in section.splitlines() if line.startswith("  ")
               and not line.startswith("   ")]
-    assert listed == CONTRACT_COMMANDS
+    assert sorted(listed) == sorted(CONTRACT_COMMANDS + ADDED_COMMANDS)
+    assert [c for c in listed if c in CONTRACT_COMMANDS] == CONTRACT_COMMANDS
 
 
 def test_version_is_the_package_version(tmp_path: Path) -> None:
@@ -111,6 +114,8 @@ def test_failover_not_confirmed_changes_nothing(tmp_path: Path) -> None:
     result = dr_script("failover", "--to", "secondary", cwd=tmp_path, stdin="n\n")
 
     assert result.returncode == 2, result.stderr
-    assert "Fail over timeline/staging to secondary (us-west-2)" in result.stdout
+    # The question goes to stderr: stdout carries results only.
+    assert result.stdout == ""
+    assert "Fail over timeline/staging to secondary (us-west-2)" in result.stderr
     assert "not confirmed; nothing was changed" in result.stderr
     assert [p.name for p in tmp_path.iterdir()] == ["dr.yaml"]
