@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from dr import gameday, iam, runbooks
+from dr import gameday, iam, runbooks, terraform_state
 from dr.config.model import Config
 from dr.config.placeholder import is_placeholder, placeholder_config
 from dr.runbook.graph import Node, Runbook
@@ -40,6 +41,23 @@ READINESS = {
         "(`{identifier}-retired-...`), lacks the writes made since: the same exit 3, and with "
         "`--accept-data-loss` the promotion renames it back, gives it its security groups "
         "back and makes it the writer"),
+    "elasticache.promote-member": (
+        "replication group `{member}` exists in {region} and is a member of the global "
+        "datastore `{global_group}` (any region's prefix), `available` if it is a secondary; "
+        "missing, or standalone without dr's `dr:detached-from-global-datastore` tag, or in "
+        "another datastore, is not ready (exit 3). `{old_member}` in {from_region} is looked "
+        "at too, never blocking: when that region does not answer, the member is detached "
+        "instead of failed over to. A member that is its datastore's primary while "
+        "`{old_member}` is one dr detached from it (a failover with {to_region} lost, not "
+        "re-protected) lacks what was written there: exit 3 unless `--accept-data-loss`"),
+    "elasticache.create-secondary": (
+        "never blocking: a stale `{member}` in {region} has its settings (nodes, cache "
+        "subnet group, security groups, encryption) noted before the retire step deletes it; "
+        "a resumed run keeps them"),
+    "arc.set-routing-controls": (
+        "every routing control of the records it moves can be read through the cluster's "
+        "endpoints (tried in turn, short timeouts, the region being left last); an unknown "
+        "control, or no endpoint answering, is not ready"),
     "route53.switch-records": (
         "hosted zone `{zone_id}` exists, and every configured record lies inside it and is a "
         "simple record (no routing policy, no alias)"),
@@ -49,6 +67,9 @@ READINESS = {
     "health.verify": (
         "`{url}` answers at all (any status: before promotion a health check that needs a "
         "writable database may rightly fail)"),
+    "health.user-path": (
+        "the name of `{public}` exists in DNS (NXDOMAIN stops the run; any other answer, or "
+        "none, is what an outage looks like)"),
 }
 
 WHERE = {"to": "the region becoming active", "from": "the formerly active region"}
@@ -70,7 +91,7 @@ class Guide:
 GUIDES = {
     "failover": Guide(
         "failover.md", "Failover to the secondary region",
-        "dr failover --to secondary --incident-start <INCIDENT_START_ISO8601>",
+        'dr failover --to secondary --incident-start "$INCIDENT_START"',
         "dr plan --to secondary",
         "Move traffic and the writable database from the primary region ({primary}) to the "
         "secondary region ({secondary}). It is built for an unplanned failover: it completes "
@@ -87,8 +108,9 @@ GUIDES = {
          "The data-loss risk is known: readiness reports each replica's lag. Above the RPO "
          "target ({rpo}) the run stops (exit 3); only the incident commander decides to "
          "proceed with `--accept-data-loss`.",
-         "The incident start time is written down: pass it as `--incident-start` so the RTO "
-         "is measured from the incident, not from the command.",
+         "The incident start time is written down (`INCIDENT_START=2026-11-24T21:40:00Z`: "
+         "ISO 8601 with its time zone): pass it as `--incident-start` so the RTO is measured "
+         "from the incident, not from the command.",
          "`dr plan --to secondary` was run and its readiness problems are understood.",
          "No other run holds the lock (exit 5); `--force-unlock RUN_ID` only when that run is "
          "known to be dead.",
@@ -103,15 +125,22 @@ GUIDES = {
         "region under the original identifier. This restores protection: with it, a failback "
         "is an ordinary failover in the other direction. `dr reprotect` finds the active side "
         "from the databases themselves; this document shows it after a failover to the "
-        "secondary region ({secondary}), so the replicas are made in {primary}.",
+        "secondary region ({secondary}), so the replicas are made in {primary}. Where the "
+        "failover detached a cache's member from its ElastiCache global datastore (its region "
+        "lost), the datastore is created again around the active member and the stale old "
+        "member is deleted and created again as its secondary; after a planned failover the "
+        "datastore is whole and its steps find nothing to do.",
         ("The failover has completed and the old region answers again.",
          "Before a failback, which needs a replica in the region to return to.",
          "Not while the old region is still impaired: the steps there would fail."),
         ("The incident is stable on the new primary and the old region is healthy again.",
-         "Nobody needs the old primary writable: it stays, fenced and renamed "
-         "`<id>-retired-<timestamp>`, for forensics until someone deletes it.",
+         "Nobody needs the old primary writable: it stays, fenced and renamed (`-retired-` "
+         "and the UTC time appended to its identifier), for forensics until someone deletes "
+         "it.",
          "Any writes that reached the old primary after the replica's last replicated "
          "transaction have been assessed (they are not copied to the new replica).",
+         "Nobody needs what the old region's cache member holds: a cache, stale since it was "
+         "cut off, deleted before its name is used again.",
          "The cost of the new replicas is accepted, and the owner of the database agrees.")),
     "failback": Guide(
         "failback.md", "Failback to the primary region",
@@ -197,6 +226,57 @@ def _mermaid_text(text: str) -> str:
 
 def _fill(template: str, step: StepType) -> str:
     return template.format(**step.manual_values()).strip()
+
+
+def region_variable(region: str) -> str:
+    """The shell variable the region probe sets to `answers` or `lost`: EU_WEST_1."""
+    return re.sub(r"[^A-Z0-9]+", "_", region.upper()).strip("_")
+
+
+def commands(step: StepType, template: str) -> str:
+    """A step's filled-in manual text. A best-effort step's commands run only while its
+    region answers: the region probe (`_probe`) says so in a shell variable."""
+    text = _fill(template, step)
+    if not step.best_effort:
+        return text
+    variable = region_variable(step.region)
+    skipped = f"skipped: {step.region} does not answer" + (
+        f"; follow-up: {_fill(step.follow_up, step)}" if step.follow_up else "")
+    out: list[str] = []
+    fenced = False
+    for line in text.split("\n"):
+        if line.startswith("```"):
+            fenced = not fenced
+            if fenced:
+                out += [line, f'if [ "${{{variable}:-answers}}" != lost ]; then  '
+                        "# the region probe's answer"]
+            else:
+                out += [f"else echo {shlex.quote(skipped)}; fi", line]
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def _probe(region: str) -> list[str]:
+    """A short-timeout probe of a region the best-effort steps need."""
+    variable = region_variable(region)
+    return [
+        "```bash",
+        f"# Does {region} answer? One attempt, 2 s to connect, 3 s to read: a lost region "
+        "hangs rather",
+        "# than refuses, and the CLI's defaults (60 s, several attempts) would wait for "
+        "minutes.",
+        f"if AWS_MAX_ATTEMPTS=1 aws rds describe-db-instances --region {region} --no-paginate \\",
+        "    --max-records 20 --cli-connect-timeout 2 --cli-read-timeout 3 \\",
+        "    --query 'length(DBInstances)' --output text > /dev/null; then",
+        f"  {variable}=answers",
+        "else",
+        f"  {variable}=lost",
+        f'  echo "{region} does not answer: its best-effort steps are skipped; note each '
+        'as a follow-up"',
+        "fi",
+        "```",
+    ]
 
 
 class _Numbering:
@@ -291,11 +371,11 @@ def _step_section(phase: str, book: Runbook, node: Node, numbering: _Numbering) 
         "",
         "#### By hand",
         "",
-        _fill(step.manual.procedure, step),
+        commands(step, step.manual.procedure),
         "",
         "#### Verify",
         "",
-        _fill(step.manual.verify, step),
+        commands(step, step.manual.verify),
         "",
         "#### Undo",
         "",
@@ -332,11 +412,23 @@ def _by_hand(phases: list[tuple[str, Runbook]], numbering: _Numbering) -> list[s
         "- Tell everyone the recovery is now manual, so that nobody starts `dr` meanwhile.",
         "- If a `dr` run got part of the way, its journal (`.dr/runs/RUN_ID/journal.jsonl`) "
         "says which steps finished (`step.finished` with status `succeeded`): start after "
-        "them. Every step below is safe to repeat.",
+        "them. Every step below is safe to repeat: each block finds out what is done already.",
+        "- Paste each block into one bash shell, in order: a value one command finds (an ARN, "
+        "a group's id, a change's id) is kept in a shell variable for the next. The blocks "
+        "need the AWS CLI (v1 or v2), curl and jq.",
+        "- A waiter (`aws ... wait ...`) that ends with \"Max attempts exceeded\" has only "
+        "stopped waiting; the change goes on: run the wait again, then the verification.",
         "- Where the old region does not answer, skip the best-effort steps and keep them on "
         "a follow-up list for when it answers again.",
         "",
     ]
+    probed = sorted({n.step.region for _, book in phases for n in book.nodes
+                     if n.step.best_effort})
+    if probed:
+        lines += ["Whether a region answers is found out first, in seconds; the best-effort "
+                  "steps' blocks read the answer (run the probe again whenever in doubt):", ""]
+    for region in probed:
+        lines += [*_probe(region), ""]
     for phase, book in phases:
         if len(phases) > 1:
             lines += [f"### Phase {_phase_title(phase, book)}", ""]
@@ -348,11 +440,14 @@ def _by_hand(phases: list[tuple[str, Runbook]], numbering: _Numbering) -> list[s
                 lines += [f"**{numbering.number(phase, node)}.** `{node.id}` ({step.name} in "
                           f"{step.region}{flag}): {step.summary} Undo: see "
                           f"{numbering.link(phase, node)}.", "",
-                          _fill(step.manual.procedure, step), "",
-                          "Verify:", "", _fill(step.manual.verify, step), ""]
-    lines += ["The recovery is complete when every health URL of the recovery region answers "
-              "its expected status. The RTO of a manual recovery is that moment minus the "
-              "incident start (see [README](README.md#rto-and-rpo)).", ""]
+                          commands(step, step.manual.procedure), "",
+                          "Verify:", "", commands(step, step.manual.verify), ""]
+    if any(n.step.reads == "health" for _, book in phases for n in book.nodes):
+        lines += ["The recovery is complete when every health URL of the recovery region "
+                  "answers its expected status. The RTO of a manual recovery is that moment "
+                  "minus the incident start (see [README](README.md#rto-and-rpo)).", ""]
+    else:
+        lines += ["It is complete when every step's verification above passes.", ""]
     return lines
 
 
@@ -365,8 +460,9 @@ def _values(config: Config) -> dict[str, str]:
             "rpo": duration(config.targets.rpo_seconds)}
 
 
-RUN_TIME_TEXT = ("Other placeholders in the commands, such as `<FENCE_SG>`, are values that "
-                 "an earlier command prints or the console shows.")
+RUN_TIME_TEXT = ("Values that exist only once the procedure runs (the fence group's id, a "
+                 "change's id, an ETag) are read by a command right before they are needed "
+                 "and kept in shell variables.")
 
 
 def _source_line(config: Config) -> str:
@@ -429,6 +525,7 @@ def document(config: Config, name: str) -> str:
             lines += [f"## Phase {_phase_title(phase, book)}", ""]
         for node in book.order():
             lines += _step_section(phase, book, node, numbering)
+    lines += terraform_state.docs_section(config, phases)
     lines += _by_hand(phases, numbering)
     return protect_placeholders("\n".join(lines)).rstrip("\n") + "\n"
 

@@ -11,7 +11,7 @@ answering is not polled again, as in a run.
 Before anything changes, every stop alarm must exist in one of the two regions (a misspelt
 name would silently never stop anything: exit 2) and none may already be in ALARM (exit 3).
 
-After the drill, publishing is best effort: report.json and report.md to S3, metrics in the
+After the drill, publishing is best effort: report.json, .md and .html to S3, metrics in the
 `DR` namespace and a summary on SNS, all in the recovery region. A failure to publish is
 logged and listed in the report's `published.errors`; it never changes the drill's outcome
 or exit code (a missing `DrillSucceeded` datapoint is what the scheduled alarm catches).
@@ -30,7 +30,13 @@ from typing import Any
 import structlog
 
 from dr import runbooks
-from dr.aws.gateway import CallLog, Gateway, SessionFactory, default_session_factory
+from dr.aws.gateway import (
+    GLOBAL_HOME,
+    CallLog,
+    Gateway,
+    SessionFactory,
+    default_session_factory,
+)
 from dr.config.model import Config, Role, other
 from dr.errors import NotReady, RegionUnavailable, UsageError
 from dr.runbook import report
@@ -42,9 +48,11 @@ from dr.steps import sns
 # What a game day sends beyond the drill's own steps and run notifications (dr.iam grants it).
 IAM_ACTIONS = ("s3:PutObject", "cloudwatch:PutMetricData", "cloudwatch:DescribeAlarms")
 NAMESPACE = "DR"
-PROD_NAMES = frozenset({"prod", "production"})
 WATCH_SECONDS = 5.0
 CALL_SECONDS = 30.0
+# The report files that go to S3, for people and for tools (junit.xml stays with the run).
+PUBLISHED = {"report.json": "application/json", "report.md": "text/markdown; charset=utf-8",
+             "report.html": "text/html; charset=utf-8"}
 # PutMetricData takes up to 1000 metrics a call; a drill has a few dozen steps.
 METRICS_PER_CALL = 500
 
@@ -134,7 +142,7 @@ class Watcher:
 
 def report_bucket(config: Config, allow_prod: bool) -> str:
     """The report bucket, once the configuration allows a game day (else UsageError)."""
-    if config.environment.lower() in PROD_NAMES and not allow_prod:
+    if config.production and not allow_prod:
         raise UsageError(f"environment {config.environment!r} is production: a game day "
                          "there changes production", hint="pass --allow-prod if you mean it")
     if config.gameday is None or not config.gameday.report_bucket:
@@ -152,6 +160,7 @@ def run_gameday(config: Config, *, allow_prod: bool, report_dir: Path | None = N
     bucket = report_bucket(config, allow_prod)
     recovery = config.regions.of(to)
     gateway = Gateway(dry_run=False, patient_regions=frozenset({recovery}),
+                      impatient_global=config.regions.of(other(to)) == GLOBAL_HOME,
                       session_factory=session_factory)
     assert config.gameday is not None
     conditions = StopConditions(config.gameday.stop_alarms,
@@ -170,7 +179,8 @@ def run_gameday(config: Config, *, allow_prod: bool, report_dir: Path | None = N
         runner.waiter.request_abort(reason)
         return True
 
-    request = Request(command="gameday", to=to, no_failback=no_failback, report_dir=report_dir)
+    request = Request(command="gameday", to=to, no_failback=no_failback, report_dir=report_dir,
+                      lose_nothing=True)
     watching = Watcher(conditions, gateway, stop, watch_seconds) if conditions.alarms \
         else contextlib.nullcontext()
     with watching:
@@ -199,10 +209,10 @@ def publish(gateway: Gateway, config: Config, to: Role, bucket: str, result: Res
 
     def upload() -> str:
         s3 = aws.client("s3", region)
-        for path, content_type in zip(result.paths[:2], ("application/json", "text/markdown"),
-                                      strict=True):
-            s3.put_object(Bucket=bucket, Key=prefix + path.name, Body=path.read_bytes(),
-                          ContentType=content_type)
+        for path in result.paths:
+            if path.name in PUBLISHED:
+                s3.put_object(Bucket=bucket, Key=prefix + path.name, Body=path.read_bytes(),
+                              ContentType=PUBLISHED[path.name])
         return f"s3://{bucket}/{prefix}"
 
     def put_metrics() -> int:
@@ -240,6 +250,8 @@ def metrics(config: Config, rep: dict[str, Any]) -> Iterable[dict[str, Any]]:
 
     # Exit code 0 is the only success: a drill that missed its RTO or RPO target failed it.
     yield datum("DrillSucceeded", 1 if report.EXIT_CODES[rep["outcome"]] == 0 else 0, "Count")
+    # A move that was not a proven switchover: committed writes may have been lost.
+    yield datum("DataLost", 1 if rep.get("data_lost") else 0, "Count")
     for name, key in (("RTOSeconds", "rto"), ("RPOSeconds", "rpo")):
         if rep[key]["measured_seconds"] is not None:
             yield datum(name, rep[key]["measured_seconds"], "Seconds")
@@ -260,6 +272,7 @@ def summary(rep: dict[str, Any], location: str | None) -> str:
         lines.append(f"{key.upper()}: {figure['measured_seconds']} s against "
                      f"{figure['target_seconds']} s (met: {figure['met']})")
     lines += [f"not ready: {p}" for p in rep.get("problems", [])]
+    lines += [f"DATA LOST: {d}" for d in rep.get("data_lost", [])]
     lines += [f"{s['status']}: {s['id']}: {s.get('error') or ''}".rstrip(": ")
               for s in rep["steps"] if s["status"] in ("failed", "rolled_back")]
     lines += [f"follow-up: {f}" for f in rep.get("follow_ups", [])]

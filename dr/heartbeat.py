@@ -2,17 +2,22 @@
 
 A writer beside the application inserts one row per interval. After a failover, the
 newest row on the promoted database tells how far back the data it holds reaches:
-RPO = incident start - newest heartbeat. Each row holds the database server's clock
-(`server_at`, what `newest` reads) and the writer's wall clock (`writer_at`, so a
-skewed clock on either side can be seen).
+RPO = incident start - newest heartbeat. Each row holds the writer's wall clock
+(`writer_at`: the application host's clock, kept by NTP as `dr`'s own is, so the RPO is
+measured on it) and the database server's clock (`server_at`): their difference over the
+newest rows is the database clock's offset, which the report shows, so a skewed clock on
+either side can be seen. The database clock is never compared with `dr`'s.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import statistics
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -20,6 +25,8 @@ import psycopg
 import structlog
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
+
+from dr import redact
 
 if TYPE_CHECKING:
     from dr.aws.gateway import StepAws
@@ -71,24 +78,31 @@ def redacted(dsn: str) -> str:
     )
 
 
-def write_forever(dsn: str, table: str, interval: float, stop_event: threading.Event) -> int:
+def write_forever(dsn: str | Callable[[], str | None], table: str, interval: float,
+                  stop_event: threading.Event) -> int:
     """Inserts one heartbeat row per `interval` seconds until `stop_event` is set.
 
     Any database failure is retried (tenacity, exponential backoff from 0.1 s to 5 s): a
     failover, a restart, or a replica that is not promoted yet must not stop the writer, as
-    a sidecar that exits loses the RPO signal. Returns the number of rows written.
+    a sidecar that exits loses the RPO signal. `dsn` may be a function, asked again at every
+    (re)connect (as an application task reads its parameter): None means nowhere to write
+    yet. Returns the number of rows written.
     """
     import tenacity
 
     ident = table_identifier(table)
     insert = sql.SQL("INSERT INTO {} (writer_at) VALUES (%s)").format(ident)
-    target = redacted(dsn)
     written = 0
     failures = 0  # since the last successful connect: the backoff starts over after one
+    target = ""
 
     def session() -> None:
-        nonlocal written, failures
-        with psycopg.connect(dsn, autocommit=True, connect_timeout=_CONNECT_TIMEOUT_S) as conn:
+        nonlocal written, failures, target
+        now = dsn() if callable(dsn) else dsn
+        if now is None:
+            raise psycopg.OperationalError("no database to write to (yet)")
+        target = redacted(now)
+        with psycopg.connect(now, autocommit=True, connect_timeout=_CONNECT_TIMEOUT_S) as conn:
             ensure_table(conn, table)
             failures = 0
             log.info("heartbeat.connected", target=target, table=table)
@@ -126,24 +140,45 @@ def write_forever(dsn: str, table: str, interval: float, stop_event: threading.E
     return written
 
 
-def newest(dsn: str, table: str, before: datetime | None = None) -> datetime | None:
-    """The server time of the newest heartbeat row; None when there is none (or no table).
+# Rows whose clocks are compared to find the database clock's offset.
+_OFFSET_ROWS = 20
 
-    With `before` (the incident start), rows written after it are ignored: once a writer
-    has found the promoted database, its new rows would otherwise hide the loss.
+
+@dataclass(frozen=True)
+class Newest:
+    """The newest heartbeat row, and how far the database's clock is from the writer's."""
+
+    writer_at: datetime  # the writer's clock as it sent the row: what RPO is measured on
+    server_at: datetime  # the database's clock (now(): its transaction's start)
+    # Median of server_at - writer_at over the newest rows: the database clock's offset from
+    # the writer's, plus the one-way latency of an insert (milliseconds).
+    clock_offset_seconds: float
+
+
+def newest(dsn: str, table: str, before: datetime | None = None) -> Newest | None:
+    """The newest heartbeat row; None when there is none (or no table).
+
+    With `before` (the incident start), rows the writer sent after it are ignored: once a
+    writer has found the promoted database, its new rows would otherwise hide the loss. The
+    writer's clock decides, not the database's: a database clock off by seconds would
+    otherwise count rows from before the incident as after it, or the reverse.
     """
     ident = table_identifier(table)
-    query = sql.SQL("SELECT max(server_at) FROM {}").format(ident)
-    params: tuple[datetime, ...] = ()
-    if before is not None:
-        query = sql.SQL("SELECT max(server_at) FROM {} WHERE server_at < %s").format(ident)
-        params = (before,)
+    where = sql.SQL("WHERE writer_at < %s") if before is not None else sql.SQL("")
+    # By id (the primary key), newest first: no scan of a table that grows every second.
+    query = sql.SQL("SELECT writer_at, server_at FROM {} {} ORDER BY id DESC LIMIT {}").format(
+        ident, where, sql.Literal(_OFFSET_ROWS))
+    params: tuple[datetime, ...] = (before,) if before is not None else ()
     with psycopg.connect(dsn, autocommit=True, connect_timeout=_CONNECT_TIMEOUT_S) as conn:
         try:
-            row = conn.execute(query, params).fetchone()
+            rows = conn.execute(query, params).fetchall()
         except psycopg.errors.UndefinedTable:
             return None
-    return None if row is None else row[0]
+    if not rows:
+        return None
+    offset = statistics.median((server - writer).total_seconds() for writer, server in rows)
+    return Newest(writer_at=rows[0][0], server_at=rows[0][1],
+                  clock_offset_seconds=round(offset, 3))
 
 
 def dsn_for(aws: StepAws, hb: Heartbeat, side: Role, region: str) -> str:
@@ -152,7 +187,11 @@ def dsn_for(aws: StepAws, hb: Heartbeat, side: Role, region: str) -> str:
         return hb.dsn.side(side)
     assert hb.secret is not None
     secret = aws.client("secretsmanager", region).get_secret_value(SecretId=hb.secret.side(side))
-    return dsn_from_secret(json.loads(secret["SecretString"]))
+    fields = json.loads(secret["SecretString"])
+    redact.remember(str(fields.get("password") or ""))
+    dsn = dsn_from_secret(fields)
+    redact.remember_dsn(dsn)
+    return dsn
 
 
 def dsn_from_secret(secret: dict[str, object]) -> str:

@@ -6,6 +6,7 @@ import signal
 import threading
 import time
 
+import psycopg
 from botocore.exceptions import BotoCoreError, ClientError
 
 from dr import heartbeat
@@ -37,6 +38,12 @@ def run_heartbeats(config: Config, side: Role, names: tuple[str, ...], interval:
         except (BotoCoreError, ClientError, DrError) as exc:
             raise UsageError(f"databases[{db.name}].heartbeat: cannot read its {side} "
                              f"connection secret: {exc}") from exc
+        try:
+            heartbeat.redacted(dsns[db.name])
+        except psycopg.Error as exc:
+            # libpq may quote the password in its message; the CLI's streams scrub it.
+            raise UsageError(f"databases[{db.name}].heartbeat: its {side} DSN is not a valid "
+                             f"connection string: {exc}") from None
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     written: dict[str, int] = {}

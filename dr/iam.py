@@ -4,18 +4,23 @@ Actions are the union of what the steps of the chosen runbooks declare, plus the
 makes outside its steps (notifications, the DynamoDB lock, `dr reprotect` finding the active
 side, and `dr gameday` reading its stop alarms and publishing its report). Each action
 belongs to one scope; a scope becomes one statement whose `Sid` names what its resources are,
-or why they cannot be narrowed. With a configuration, the resources are the configured ones
-(account `*`: dr does not know it); without one, `*`.
+or why they cannot be narrowed. With a configuration, the resources are the configured ones,
+in the account its ARNs name (`*` when it names none), and every statement of a regional
+service is limited to the two regions (`aws:RequestedRegion`); without one, `*`. The fence's
+EC2 actions, whose resources cannot be named before they exist, are held by conditions: a
+group may be created only tagged `dr:created-by=dr`, tagged only as it is created, and have
+its egress revoked only when it carries that tag.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from dr import gameday, runbooks
-from dr.config.model import ROLES, Config
+from dr.config.model import ROLES, Config, Parameter
 from dr.config.placeholder import is_placeholder, placeholder_config
 from dr.runbook.graph import Runbook
 from dr.runbook.steptype import StepType
@@ -27,8 +32,11 @@ VERSION = "2012-10-17"
 # read when the put is refused, lease renewal, release.
 LOCK_ACTIONS = ("dynamodb:DescribeTable", "dynamodb:PutItem", "dynamodb:GetItem",
                 "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+# dr.runbook.shared_journal: a record put (PutItem, with the lock's actions) and a resume on
+# another machine reading the run's records.
+JOURNAL_ACTIONS = ("dynamodb:Query",)
 # dr.runbooks.active_role: which side is writable and not fenced (the fence tag), before
-# `dr reprotect`.
+# `dr reprotect` (without databases, the caches' reads, which its steps declare too).
 DISCOVERY_ACTIONS = ("rds:DescribeDBInstances", "rds:ListTagsForResource")
 # `dr iam-policy --runbook` also takes gameday: the drill's steps plus dr.gameday's calls.
 POLICY_RUNBOOKS = (*runbooks.RUNBOOKS, "gameday")
@@ -43,6 +51,7 @@ class Scope:
     sid: str
     arns: Callable[[Config, StepType | None], list[str]] | None
     condition: dict[str, dict[str, str]] | None = None
+    regional: bool = True  # False for the global services (Route 53, CloudFront)
 
 
 def _db_arns(config: Config, step: StepType | None) -> list[str]:
@@ -62,6 +71,29 @@ def _replica_arns(config: Config, step: StepType | None) -> list[str]:
     assert step is not None
     return _db_arns(config, step) + [f"arn:aws:rds:{step.region}:*:subgrp:*",
                                      f"arn:aws:rds:{step.region}:*:og:*"]
+
+
+def _cache_arns(config: Config, step: StepType | None) -> list[str]:
+    caches = [step.item] if step else list(config.caches)
+    found = []
+    for cache in caches:
+        for role in ROLES:
+            region, group = config.regions.of(role), cache.side(role)
+            # The group and its nodes, which ElastiCache names after it.
+            found += [f"arn:aws:elasticache:{region}:*:replicationgroup:{group}",
+                      f"arn:aws:elasticache:{region}:*:cluster:{group}-*"]
+        # Its datastore, whichever region's five-letter prefix it has (a re-created one
+        # has the other region's).
+        found.append(f"arn:aws:elasticache::*:globalreplicationgroup:?????-{cache.global_group}")
+    return found
+
+
+def _cache_member_arns(config: Config, step: StepType | None) -> list[str]:
+    # A member created into a datastore is placed in a cache subnet group, and its parameter
+    # group is the datastore's.
+    assert step is not None
+    return _cache_arns(config, step) + [f"arn:aws:elasticache:{step.region}:*:subnetgroup:*",
+                                        f"arn:aws:elasticache:{step.region}:*:parametergroup:*"]
 
 
 def _fence_group_arns(config: Config, step: StepType | None) -> list[str]:
@@ -100,7 +132,10 @@ def _service_arns(config: Config, step: StepType | None) -> list[str]:
 
 def _parameter_arns(config: Config, step: StepType | None) -> list[str]:
     assert step is not None
-    return [f"arn:aws:ssm:{step.region}:*:parameter/{step.item.name.lstrip('/')}"]
+    # The ECS scale-up reads every parameter (its tasks read them when they start).
+    names = [step.item.name] if isinstance(step.item, Parameter) else [
+        p.name for p in config.parameters]
+    return [f"arn:aws:ssm:{step.region}:*:parameter/{name.lstrip('/')}" for name in names]
 
 
 def _topic_arns(config: Config, step: StepType | None) -> list[str]:
@@ -108,10 +143,15 @@ def _topic_arns(config: Config, step: StepType | None) -> list[str]:
 
 
 def _table_arns(config: Config, step: StepType | None) -> list[str]:
-    if config.lock is None:
-        return []
-    return [f"arn:aws:dynamodb:{config.regions.of(r)}:*:table/{config.lock.dynamodb_table}"
-            for r in ROLES]
+    """The lock table and the shared journal's table (which is the lock table without one)."""
+    tables = [t.dynamodb_table for t in (config.lock, config.journal) if t is not None]
+    return [f"arn:aws:dynamodb:{config.regions.of(r)}:*:table/{table}"
+            for table in tables for r in ROLES]
+
+
+def _routing_control_arns(config: Config, step: StepType | None) -> list[str]:
+    assert step is not None
+    return sorted(step.desired())  # both sides' controls of every record it moves
 
 
 def _report_arns(config: Config, step: StepType | None) -> list[str]:
@@ -127,13 +167,15 @@ def _alarm_arns(config: Config, step: StepType | None) -> list[str]:
 
 
 _DB = Scope("RdsDatabases", _db_arns)
-_ROUTE53_ZONE = Scope("Route53HostedZones", _zone_arns)
-_CLOUDFRONT = Scope("CloudFrontDistributions", _distribution_arns)
+_CACHE = Scope("ElastiCacheGlobalDatastores", _cache_arns)
+_ROUTE53_ZONE = Scope("Route53HostedZones", _zone_arns, regional=False)
+_CLOUDFRONT = Scope("CloudFrontDistributions", _distribution_arns, regional=False)
 _ECS = Scope("EcsServices", _service_arns)
 _SSM = Scope("SsmParameters", _parameter_arns)
-_FENCE = Scope("Ec2FenceSecurityGroup", _fence_group_arns)
+_DR_MADE = {f"aws:RequestTag/{rds.ORIGIN_TAG}": "dr"}
 _EC2_DESCRIBE = Scope("Ec2DescribeNoResourceLevel", None)
 _LOCK = Scope("DynamoDbLockTable", _table_arns)
+_ARC = Scope("ArcRoutingControls", _routing_control_arns, regional=False)
 
 # Every IAM action dr may use, and its scope. A step declaring an action missing here is an
 # error (tests/meta/test_registry.py): each action's scope is decided, not defaulted.
@@ -144,12 +186,34 @@ SCOPES: dict[str, Scope] = {
     "rds:ListTagsForResource": _DB,
     "rds:RemoveTagsFromResource": _DB,
     "rds:PromoteReadReplica": _DB,
+    # A switchover without a heartbeat connection ends the fenced primary's sessions so.
+    "rds:RebootDBInstance": _DB,
+    # A resumed switchover reads whether the reboot it asked for happened (RDS-EVENT-0006);
+    # DescribeEvents has no resource-level permissions.
+    "rds:DescribeEvents": Scope("RdsDescribeEventsNoResourceLevel", None),
     "rds:CreateDBInstanceReadReplica": Scope("RdsCreateReplica", _replica_arns),
+    "elasticache:DescribeReplicationGroups": _CACHE,
+    "elasticache:DescribeGlobalReplicationGroups": _CACHE,
+    "elasticache:DescribeCacheClusters": _CACHE,
+    "elasticache:ListTagsForResource": _CACHE,
+    "elasticache:AddTagsToResource": _CACHE,
+    "elasticache:RemoveTagsFromResource": _CACHE,
+    "elasticache:FailoverGlobalReplicationGroup": _CACHE,
+    "elasticache:DisassociateGlobalReplicationGroup": _CACHE,
+    "elasticache:CreateGlobalReplicationGroup": _CACHE,
+    "elasticache:DeleteGlobalReplicationGroup": _CACHE,
+    "elasticache:DeleteReplicationGroup": _CACHE,
+    "elasticache:CreateReplicationGroup": Scope("ElastiCacheCreateSecondaryMember",
+                                                _cache_member_arns),
     "ec2:DescribeSecurityGroups": _EC2_DESCRIBE,
     "ec2:DescribeVpcs": _EC2_DESCRIBE,
-    "ec2:CreateSecurityGroup": _FENCE,
-    "ec2:RevokeSecurityGroupEgress": _FENCE,
-    "ec2:CreateTags": _FENCE,
+    "ec2:CreateSecurityGroup": Scope("Ec2CreateFenceGroupTaggedByDr", _fence_group_arns,
+                                     {"StringEquals": _DR_MADE}),
+    "ec2:RevokeSecurityGroupEgress": Scope(
+        "Ec2RevokeEgressOfGroupsDrMade", _fence_group_arns,
+        {"StringEquals": {f"aws:ResourceTag/{rds.ORIGIN_TAG}": "dr"}}),
+    "ec2:CreateTags": Scope("Ec2TagFenceGroupOnCreate", _fence_group_arns,
+                            {"StringEquals": {"ec2:CreateAction": "CreateSecurityGroup"}}),
     "cloudwatch:GetMetricStatistics": Scope("CloudWatchReadMetricsNoResourceLevel", None),
     "cloudwatch:DescribeAlarms": Scope("CloudWatchGamedayStopAlarms", _alarm_arns),
     "cloudwatch:PutMetricData": Scope(
@@ -160,7 +224,10 @@ SCOPES: dict[str, Scope] = {
     "route53:GetHostedZone": _ROUTE53_ZONE,
     "route53:ListResourceRecordSets": _ROUTE53_ZONE,
     "route53:ChangeResourceRecordSets": _ROUTE53_ZONE,
-    "route53:GetChange": Scope("Route53Changes", _change_arns),
+    "route53:GetChange": Scope("Route53Changes", _change_arns, regional=False),
+    # The cluster's endpoints are in five regions of their own: no region condition.
+    "route53-recovery-cluster:GetRoutingControlState": _ARC,
+    "route53-recovery-cluster:UpdateRoutingControlStates": _ARC,
     "cloudfront:GetDistribution": _CLOUDFRONT,
     "cloudfront:GetDistributionConfig": _CLOUDFRONT,
     "cloudfront:UpdateDistribution": _CLOUDFRONT,
@@ -174,6 +241,7 @@ SCOPES: dict[str, Scope] = {
     "dynamodb:GetItem": _LOCK,
     "dynamodb:UpdateItem": _LOCK,
     "dynamodb:DeleteItem": _LOCK,
+    "dynamodb:Query": _LOCK,
 }
 
 NO_CONFIG_SUFFIX = "AnyResourceNoConfigGiven"
@@ -205,6 +273,8 @@ def _grants(config: Config, runbook: str | None
             for action in node.step.iam_actions:
                 yield action, SCOPES[action], config, node.step
     run_level = list(sns.IAM_ACTIONS) + list(LOCK_ACTIONS)
+    if config.journal or is_placeholder(config):
+        run_level += JOURNAL_ACTIONS
     if runbook in (None, "reprotect"):
         run_level += DISCOVERY_ACTIONS
     if runbook in (None, "gameday") and (config.gameday or is_placeholder(config)):
@@ -219,12 +289,13 @@ def policy(config: Config | None = None, runbook: str | None = None) -> dict[str
     source = config if narrowed else placeholder_config()
     assert source is not None
     statements: dict[str, tuple[set[str], set[str]]] = {}
-    conditions: dict[str, dict[str, dict[str, str]]] = {}
+    conditions: dict[str, dict[str, dict[str, Any]]] = {}
+    account = account_of(source) if narrowed else None
     for action, scope, cfg, step in _grants(source, runbook):
         if scope.arns is None:
             sid, resources = scope.sid, ["*"]
         elif narrowed:
-            sid, resources = scope.sid, scope.arns(cfg, step)
+            sid, resources = scope.sid, [_in_account(a, account) for a in scope.arns(cfg, step)]
             if not resources:  # e.g. no heartbeat secret, no lock table: nothing to grant
                 continue
         else:
@@ -232,13 +303,30 @@ def policy(config: Config | None = None, runbook: str | None = None) -> dict[str
         actions, arns = statements.setdefault(sid, (set(), set()))
         actions.add(action)
         arns.update(resources)
-        if scope.condition:
-            conditions[sid] = scope.condition
+        condition = {op: dict(keys) for op, keys in (scope.condition or {}).items()}
+        if narrowed and scope.regional:
+            condition.setdefault("StringEquals", {})["aws:RequestedRegion"] = sorted(
+                {source.regions.primary, source.regions.secondary})
+        if condition:
+            conditions[sid] = condition
     return {"Version": VERSION, "Statement": [
         {"Sid": sid, "Effect": "Allow", "Action": sorted(actions),
          "Resource": "*" if arns == {"*"} else sorted(arns),
          **({"Condition": conditions[sid]} if sid in conditions else {})}
         for sid, (actions, arns) in sorted(statements.items())]}
+
+
+def account_of(config: Config) -> str | None:
+    """The AWS account the configuration's ARNs name (topics, secrets...), if they agree."""
+    accounts = set(re.findall(r"arn:aws[\w-]*:[\w-]+:[\w-]*:(\d{12}):", repr(config)))
+    return accounts.pop() if len(accounts) == 1 else None
+
+
+def _in_account(arn: str, account: str | None) -> str:
+    parts = arn.split(":", 5)
+    if account and len(parts) == 6 and parts[4] == "*":
+        parts[4] = account
+    return ":".join(parts)
 
 
 def actions(document: dict[str, Any]) -> set[str]:

@@ -3,10 +3,16 @@ so that stdout carries only a command's result."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import sys
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import structlog
+
+from dr.redact import scrub_data
 
 SECRET_KEYS = frozenset({"password", "secret", "token", "dsn", "SecretString"})
 
@@ -14,7 +20,8 @@ SECRET_KEYS = frozenset({"password", "secret", "token", "dsn", "SecretString"})
 def _redact(_: object, __: str, event: dict[str, object]) -> dict[str, object]:
     for key in SECRET_KEYS & event.keys():
         event[key] = "***"
-    return event
+    # By value too: a secret inside an error message has no telling field name.
+    return dict(scrub_data(event))
 
 
 def configure(log_format: str | None, *, debug: bool = False) -> None:
@@ -36,3 +43,31 @@ def configure(log_format: str | None, *, debug: bool = False) -> None:
         logger_factory=lambda *_: structlog.PrintLogger(file=sys.stderr),
         cache_logger_on_first_use=False,
     )
+
+
+def draws_board(log_format: str | None) -> bool:
+    """A live board instead of log lines: by default on a terminal that can redraw in place.
+    `--log-format console` keeps today's lines on a terminal; json never draws."""
+    return log_format is None and can_redraw(sys.stderr)
+
+
+def can_redraw(stream: Any) -> bool:
+    """A terminal whose lines can be redrawn in place (not a pipe, a file or a dumb one)."""
+    return bool(stream.isatty()) and os.environ.get("TERM", "") not in ("", "dumb")
+
+
+@contextlib.contextmanager
+def diverted(sink: Callable[[dict[str, Any]], None]) -> Iterator[None]:
+    """While the block runs, every event goes to `sink` (stamped, redacted) instead of
+    stderr: the live board draws what the lines would have said. Restored on exit."""
+    before = structlog.get_config()
+
+    def deliver(_: object, __: str, event: dict[str, Any]) -> dict[str, Any]:
+        sink(event)
+        raise structlog.DropEvent
+
+    structlog.configure(processors=[*before["processors"][:-1], deliver])
+    try:
+        yield
+    finally:
+        structlog.configure(**before)

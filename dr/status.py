@@ -81,8 +81,9 @@ def _lag(aws: StepAws, region: str, identifier: str) -> float | None:
 
 def gather(config: Config, session_factory: SessionFactory = default_session_factory
            ) -> dict[str, Any]:
+    # Short timeouts everywhere, the global control planes too: status must never hang.
     gateway = Gateway(dry_run=True, patient_regions=frozenset(),
-                      session_factory=session_factory)
+                      session_factory=session_factory, impatient_global=True)
     aws = gateway.for_step(time.monotonic() + BUDGET_SECONDS, CallLog())
     route53 = aws.client("route53", CONTROL_PLANE_REGION)
     cloudfront = aws.client("cloudfront", CONTROL_PLANE_REGION)

@@ -13,7 +13,10 @@ from typing import Any
 
 import yaml
 
+from dr import redact
 from dr.config.model import (
+    Cache,
+    ClusterEndpoint,
     Config,
     Database,
     Distribution,
@@ -21,16 +24,18 @@ from dr.config.model import (
     Gameday,
     HealthCheck,
     Heartbeat,
+    JournalTable,
     Lock,
     Notify,
     Parameter,
     Regions,
+    Runner,
     Service,
     Sided,
     Targets,
 )
 from dr.config.schema import SCHEMA
-from dr.errors import ConfigError
+from dr.errors import ConfigError, UsageError
 
 DEFAULT_PATH = "dr.yaml"
 
@@ -39,7 +44,14 @@ TYPE_WORDS = {"string": "a string", "integer": "an integer", "number": "a number
 
 
 def default_path() -> str:
-    return os.environ.get("DR_CONFIG") or DEFAULT_PATH
+    """$DR_CONFIG, or ./dr.yaml when it is not set. Set but empty is an error (an unset
+    shell variable passed on), not a silent fall back to whatever ./dr.yaml is here."""
+    value = os.environ.get("DR_CONFIG")
+    if value is None:
+        return DEFAULT_PATH
+    if not value.strip():
+        raise UsageError("DR_CONFIG is set but empty", hint="unset it, or name a dr.yaml")
+    return value
 
 
 def load(path: str | os.PathLike[str]) -> Config:
@@ -47,6 +59,10 @@ def load(path: str | os.PathLike[str]) -> Config:
     file = Path(path)
     if not file.is_file():
         raise ConfigError(source, ["file not found" if not file.exists() else "not a file"])
+    size = file.stat().st_size
+    if size > MAX_BYTES:
+        raise ConfigError(source, [f"{size} bytes: larger than any estate's dr.yaml "
+                                   f"(at most {MAX_BYTES // 1024} KiB)"])
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -66,8 +82,38 @@ def parse(text: str, source: str = DEFAULT_PATH) -> Config:
 MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
+# A dr.yaml for 500 records and 50 databases is about 150 KiB; parsing 16 MiB took a minute.
+MAX_BYTES = 1024 * 1024
+# Nodes once every alias is expanded: anchors and merges are fine, a "billion laughs" is not.
+MAX_EXPANDED_NODES = 200_000
+
+
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that rejects a key given twice in one mapping (PyYAML keeps the last)."""
+    """SafeLoader that rejects a key given twice in one mapping (PyYAML keeps the last), and
+    a document whose aliases expand it beyond `MAX_EXPANDED_NODES` (checked on the composed
+    node graph, before anything is built from it)."""
+
+    def compose_document(self) -> yaml.Node | None:
+        root = super().compose_document()
+        if root is not None and _expanded_size(root, {}) > MAX_EXPANDED_NODES:
+            raise yaml.composer.ComposerError(
+                None, None, f"aliases expand the document beyond {MAX_EXPANDED_NODES} "
+                "values (a YAML alias bomb?)", root.start_mark)
+        return root
+
+
+def _expanded_size(node: yaml.Node, known: dict[int, int]) -> int:
+    """Nodes `node` stands for with aliases expanded; shared nodes are counted once per
+    use, but computed once (memoised by identity), so a bomb is measured in linear time."""
+    if id(node) in known:
+        return known[id(node)]
+    size = 1
+    if isinstance(node, yaml.SequenceNode):
+        size += sum(_expanded_size(child, known) for child in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        size += sum(_expanded_size(k, known) + _expanded_size(v, known) for k, v in node.value)
+    known[id(node)] = size
+    return size
 
 
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
@@ -182,7 +228,7 @@ def _cross_field_problems(doc: Mapping[str, Any]) -> Iterator[str]:
     yield from _non_finite(doc, [])
 
     unique_by = {
-        "databases": ("name",), "dns": ("zone_id", "name", "type"),
+        "databases": ("name",), "caches": ("name",), "dns": ("zone_id", "name", "type"),
         "cdn": ("distribution_id", "origin_id"), "services": ("cluster", "service"),
         "parameters": ("name",), "health": ("name",),
     }
@@ -198,6 +244,18 @@ def _cross_field_problems(doc: Mapping[str, Any]) -> Iterator[str]:
                 yield (f"{section}[{index}]: duplicates {section}[{seen[key]}] "
                        f"(same {', '.join(fields)})")
             seen.setdefault(key, index)
+
+    if "runner" in doc and "journal" not in doc:
+        yield ("runner: needs journal: (dr failover --remote follows the run through the "
+               "shared journal)")
+    controlled = [i for i, r in enumerate(_listing(doc.get("dns"))) if "routing_control" in r]
+    if controlled and "routing_control_cluster" not in doc:
+        yield (f"routing_control_cluster: required when dns[{controlled[0]}] has "
+               "routing_control (the cluster endpoints its controls are set through)")
+    for index in controlled:
+        pair = _mapping(_listing(doc.get("dns"))[index].get("routing_control"))
+        if pair.get("primary") and pair.get("primary") == pair.get("secondary"):
+            yield f"dns[{index}].routing_control.secondary: must differ from its primary"
 
     arns: list[tuple[str, Mapping[str, Any]]] = [
         ("notify.sns_topic_arn", _mapping(_mapping(doc.get("notify")).get("sns_topic_arn")))]
@@ -224,6 +282,21 @@ def _non_finite(value: Any, path: list[Any]) -> Iterator[str]:
             yield from _non_finite(item, [*path, index])
 
 
+def _remembered_dsns(dsns: Mapping[str, str] | None) -> Mapping[str, str] | None:
+    """DSNs in dr.yaml carry passwords: from here on no output of dr may show them."""
+    for dsn in (dsns or {}).values():
+        redact.remember_dsn(dsn)
+    return dsns
+
+
+def _runner(item: Mapping[str, Any]) -> Runner:
+    groups = item.get("security_groups")
+    return Runner(item["cluster"], item["task_definition"],
+                  Sided(tuple(item["subnets"]["primary"]), tuple(item["subnets"]["secondary"])),
+                  Sided(tuple(groups["primary"]), tuple(groups["secondary"])) if groups else None,
+                  item.get("container", "dr"))
+
+
 def _sided(value: Mapping[str, str] | None) -> Sided[str] | None:
     return Sided(value["primary"], value["secondary"]) if value else None
 
@@ -235,8 +308,10 @@ def _build(doc: Mapping[str, Any], source: str) -> Config:
     def database(item: dict[str, Any]) -> Database:
         hb = item.get("heartbeat")
         heartbeat = (Heartbeat(table=hb["table"], secret=_sided(hb.get("secret")),
-                               dsn=_sided(hb.get("dsn"))) if hb else None)
-        return Database(item["name"], item["primary"], item["secondary"], heartbeat)
+                               dsn=_sided(_remembered_dsns(hb.get("dsn")))) if hb else None)
+        return Database(item["name"], item["primary"], item["secondary"], heartbeat,
+                        **({"switchover_timeout_seconds": item["switchover_timeout_seconds"]}
+                           if "switchover_timeout_seconds" in item else {}))
 
     gameday = doc.get("gameday")
     return Config(
@@ -246,7 +321,9 @@ def _build(doc: Mapping[str, Any], source: str) -> Config:
         regions=Regions(**doc["regions"]),
         targets=Targets(**doc["targets"]),
         databases=tuple(database(i) for i in items("databases")),
-        dns=tuple(DnsRecord(**i) for i in items("dns")),
+        caches=tuple(Cache(**i) for i in items("caches")),
+        dns=tuple(DnsRecord(**{**i, "routing_control": _sided(i.get("routing_control"))})
+                  for i in items("dns")),
         cdn=tuple(Distribution(**i) for i in items("cdn")),
         services=tuple(Service(**i) for i in items("services")),
         parameters=tuple(Parameter(**i) for i in items("parameters")),
@@ -255,5 +332,10 @@ def _build(doc: Mapping[str, Any], source: str) -> Config:
         lock=Lock(**doc["lock"]) if "lock" in doc else None,
         gameday=(Gameday(gameday.get("report_bucket"), tuple(gameday.get("stop_alarms", ())))
                  if gameday else None),
+        journal=JournalTable(**doc["journal"]) if "journal" in doc else None,
+        runner=_runner(doc["runner"]) if "runner" in doc else None,
+        routing_control_cluster=tuple(
+            ClusterEndpoint(**e) for e in _mapping(doc.get("routing_control_cluster")).get(
+                "endpoints", ())),
         source=source,
     )

@@ -1,9 +1,10 @@
 """`dr config render`: a dr.yaml from the two Terraform stacks' `terraform output -json`.
 
-Each stack outputs `dr_inventory`: its region's side of every database, record, origin,
-service, parameter and health check. Pairing the two sides by their names gives dr.yaml;
-anything present on one side only is an error naming it, and the result is validated like
-any dr.yaml before it is printed.
+Each stack outputs `dr_inventory`: its region's side of every database, cache, record,
+origin, service, parameter and health check, and the names both share (journal table,
+runner task, routing-control cluster). Pairing the two sides by their names gives dr.yaml;
+anything present on one side only, or named differently by the two, is an error naming it,
+and the result is validated like any dr.yaml before it is printed.
 """
 
 from __future__ import annotations
@@ -61,8 +62,13 @@ def render(primary: dict[str, Any], secondary: dict[str, Any], *, rto_seconds: f
         "databases": [{"name": p["name"], "primary": p["identifier"],
                        "secondary": s["identifier"]}
                       for p, s in pairs("databases", lambda i: (i["name"],))],
-        "dns": [{"zone_id": p["zone_id"], "name": p["name"], "type": p["type"],
-                 "ttl": p["ttl"], "primary": p["value"], "secondary": s["value"]}
+        "caches": [{"name": p["name"], "global_group": p["global_group"],
+                    "primary": p["replication_group_id"],
+                    "secondary": s["replication_group_id"]}
+                   for p, s in pairs("caches", lambda i: (i["name"],))
+                   if _same(f"caches {p['name']!r}: global_group", p["global_group"],
+                            s["global_group"], problems)],
+        "dns": [_record(p, s, problems)
                 for p, s in pairs("dns", lambda i: (i["zone_id"], i["name"], i["type"]))],
         "cdn": [{"distribution_id": p["distribution_id"], "origin_id": p["origin_id"],
                  "primary": p["domain"], "secondary": s["domain"]}
@@ -84,8 +90,63 @@ def render(primary: dict[str, Any], secondary: dict[str, Any], *, rto_seconds: f
                                            "secondary": secondary["sns_topic_arn"]}}
     if primary.get("lock_table"):
         doc["lock"] = {"dynamodb_table": primary["lock_table"]}
+    doc.update(_shared(primary, secondary, problems))
     if problems:
         raise ConfigError(source, problems)
     text = yaml.safe_dump(doc, sort_keys=False)
     parse(text, source)
     return text
+
+
+def _same(what: str, primary: Any, secondary: Any, problems: list[str]) -> bool:
+    """Whether the two stacks agree on a value both must name alike; if not, a problem."""
+    if primary != secondary:
+        problems.append(f"{what} differs between the stacks ({primary!r} in the primary, "
+                        f"{secondary!r} in the secondary)")
+        return False
+    return True
+
+
+def _record(p: dict[str, Any], s: dict[str, Any], problems: list[str]) -> dict[str, Any]:
+    record = {"zone_id": p["zone_id"], "name": p["name"], "type": p["type"], "ttl": p["ttl"],
+              "primary": p["value"], "secondary": s["value"]}
+    controls = {"primary": p.get("routing_control"), "secondary": s.get("routing_control")}
+    if all(controls.values()):
+        record["routing_control"] = controls
+    elif any(controls.values()):
+        side = "primary" if controls["primary"] else "secondary"
+        problems.append(f"dns {p['name']!r}: routing_control in the {side} stack only "
+                        "(apply the other stack again: the secondary copies the primary's)")
+    return record
+
+
+def _shared(primary: dict[str, Any], secondary: dict[str, Any],
+            problems: list[str]) -> dict[str, Any]:
+    """What both stacks name alike: the routing-control cluster (the primary's, which the
+    secondary copies), the shared journal's table and the runner task (one name in each
+    region, each side's own subnets)."""
+    shared: dict[str, Any] = {}
+    cluster = primary.get("routing_control_cluster")
+    if cluster and _same("routing_control_cluster", cluster,
+                         secondary.get("routing_control_cluster"), problems):
+        shared["routing_control_cluster"] = {"endpoints": [
+            {"region": e["region"], "url": e["url"]} for e in cluster["endpoints"]]}
+    table = primary.get("journal_table")
+    if table and _same("journal_table", table, secondary.get("journal_table"), problems):
+        shared["journal"] = {"dynamodb_table": table}
+    p, s = primary.get("runner"), secondary.get("runner")
+    if bool(p) != bool(s):
+        problems.append("runner: in the " + ("primary" if p else "secondary") + " stack only "
+                        "(set runner_image in the primary, gameday_image in the secondary)")
+    elif p and s and "journal" not in shared:
+        problems.append("runner: the stacks name no journal_table (dr failover --remote "
+                        "follows the run through the shared journal)")
+    elif p and s and all([_same(f"runner.{key}", p[key], s[key], problems)
+                          for key in ("cluster", "task_definition", "container")]):
+        shared["runner"] = {
+            "cluster": p["cluster"], "task_definition": p["task_definition"],
+            "container": p["container"],
+            "subnets": {"primary": p["subnets"], "secondary": s["subnets"]},
+            "security_groups": {"primary": p["security_groups"],
+                                "secondary": s["security_groups"]}}
+    return shared

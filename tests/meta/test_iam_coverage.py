@@ -7,15 +7,18 @@ the steps' own bookkeeping is missed).
 - every action of the policy is sent by some run here, or is in JUSTIFIED with the reason.
 
 Runs: failover, `dr reprotect` (finding the active side), failback, with a heartbeat database
-whose DSN is a Secrets Manager secret; and a failover under the DynamoDB lock (first refused
-by a dead run's lock, then forcing it, long enough to renew its lease), after which every
-step that can roll back is rolled back; and a game day (a drill that reads its stop alarm
-and publishes its report, metrics and summary).
+whose DSN is a Secrets Manager secret and an ElastiCache global datastore; and a failover
+under the DynamoDB lock (first refused by a dead run's lock, then forcing it, long enough to
+renew its lease), after which every step that can roll back is rolled back; a game day (a
+drill that reads its stop alarm and publishes its report, metrics and summary); and a cache's
+failover with the primary region lost (run twice), then its re-protection once the region
+answers again.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -35,20 +38,25 @@ from dr.aws.gateway import CallLog, Gateway
 from dr.config.model import Config
 from dr.errors import LockHeld
 from dr.gameday import run_gameday
+from dr.lab.arc import ArcCluster
 from dr.lab.emulator import Emulator
 from dr.lab.estate import Shape, provision
-from dr.lab.postgres import PostgresPair
+from dr.lab.regionfront import RegionFront
+from dr.lab.replication import PostgresPair
 from dr.runbook.context import RunInfo, StepContext
 from dr.runbook.run import Request, Result, Runner
 from dr.runbook.waiting import PollPolicy, RtoBudget, Waiter
 from dr.steps import sns
 from tests.support.lab_aws import LabAws
+from tests.support.timeouts import LEFT_REGION
 
 PRIMARY, SECONDARY = "us-east-1", "us-west-2"
 # botocore service name -> IAM service prefix, for the services dr calls.
 IAM_PREFIX = {"rds": "rds", "ec2": "ec2", "route53": "route53", "cloudfront": "cloudfront",
               "ecs": "ecs", "ssm": "ssm", "cloudwatch": "cloudwatch", "sns": "sns",
-              "dynamodb": "dynamodb", "secretsmanager": "secretsmanager", "s3": "s3"}
+              "dynamodb": "dynamodb", "secretsmanager": "secretsmanager", "s3": "s3",
+              "route53-recovery-cluster": "route53-recovery-cluster",
+              "elasticache": "elasticache"}
 FAST = PollPolicy(floor=0.05, cap=0.2)
 
 # Actions a runbook is granted that it may send no operation for, each with the reason.
@@ -57,6 +65,13 @@ JUSTIFIED = {
                       "group is tagged on creation); IAM checks it, no CreateTags call is sent",
     "rds:AddTagsToResource": "authorizes the Tags of rds:CreateDBInstanceReadReplica "
                              "(reprotect tags the replica it creates); no call is sent",
+    "dynamodb:Query": "a --resume on a machine that lacks the run's journal reads it from the "
+                      "shared journal (tests/engine/test_shared_journal.py sends it)",
+    "rds:DescribeEvents": "only a switchover resumed after it asked for a reboot sends it "
+                          "(tests/steps/test_switchover.py, test_shared_journal.py)",
+    "elasticache:AddTagsToResource": "authorizes the Tags of elasticache:CreateReplicationGroup "
+                                     "(reprotect tags the member it creates); no call is sent "
+                                     "there (the failover's detach sends it)",
 }
 
 
@@ -115,9 +130,11 @@ def health_endpoint() -> Iterator[str]:
 
 
 def estate(tmp_path: Path, app: str, *, heartbeat_dsn: str | None = None,
-           edit: Callable[[dict[str, Any]], None] | None = None, **kwargs: Any) -> Config:
+           edit: Callable[[dict[str, Any]], None] | None = None, shape: Shape | None = None,
+           **kwargs: Any) -> Config:
     session = boto3.session.Session()
-    built = provision(session, primary=PRIMARY, secondary=SECONDARY, shape=Shape(), app=app,
+    built = provision(session, primary=PRIMARY, secondary=SECONDARY, shape=shape or Shape(),
+                      app=app,
                       **kwargs)
     for db in built.config["databases"] if heartbeat_dsn is not None else ():
         db["heartbeat"] = {"table": "dr_heartbeat", "secret": {
@@ -131,13 +148,15 @@ def estate(tmp_path: Path, app: str, *, heartbeat_dsn: str | None = None,
     return dr_config.load(path)
 
 
-def run(config: Config, recorder: Recorder, tmp_path: Path, runbook: str, command: str,
-        to: str, **request: Any) -> Scenario:
+def run(config: Config, recorder: Recorder, tmp_path: Path, runbook: str | tuple[str, ...],
+        command: str, to: str, **request: Any) -> Scenario:
     runner = Runner(config, planner=runbooks.phases, notifier=sns.publish,
-                    session_factory=recorder.session, poll=FAST, state_dir=tmp_path / ".dr")
+                    session_factory=recorder.session, poll=FAST, state_dir=tmp_path / ".dr",
+                    impatient=LEFT_REGION)
     result = runner.run(Request(command=command, to=to, **request))  # type: ignore[arg-type]
     assert result.outcome == "succeeded", json.dumps(result.report, indent=1, default=str)
-    return Scenario(config, (runbook,), recorder.take(), counted(result))
+    runbooks_ = (runbook,) if isinstance(runbook, str) else runbook
+    return Scenario(config, runbooks_, recorder.take(), counted(result))
 
 
 def counted(result: Result) -> set[str]:
@@ -170,9 +189,17 @@ def roll_back_everything(config: Config, recorder: Recorder) -> set[str]:
 
 def slow_enough_to_renew_the_lease(config: dict[str, Any]) -> None:
     """The shortest lease dr.yaml allows, renewed every third of it, and health checks
-    that take longer than that to pass."""
+    that take longer than that to pass; and a shared journal, put record by record."""
     config["lock"]["lease_seconds"] = 10
     config["health"][0].update(consecutive=12, interval_seconds=0.5)
+    for region in (PRIMARY, SECONDARY):
+        boto3.client("dynamodb", region_name=region).create_table(
+            TableName="dr-journal", BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": "run", "KeyType": "HASH"},
+                       {"AttributeName": "seq", "KeyType": "RANGE"}],
+            AttributeDefinitions=[{"AttributeName": "run", "AttributeType": "S"},
+                                  {"AttributeName": "seq", "AttributeType": "N"}])
+    config["journal"] = {"dynamodb_table": "dr-journal"}
 
 
 def hold_the_lock(config: Config, holder: str) -> None:
@@ -184,15 +211,32 @@ def hold_the_lock(config: Config, holder: str) -> None:
               "expires_at": {"N": str(int(time.time()) + 3600)}})
 
 
+def with_routing_controls(cluster: ArcCluster) -> Callable[[dict[str, Any]], None]:
+    """A failover record driven by ARC routing controls, set through the lab's cluster."""
+    panel = "arn:aws:route53-recovery-control::123456789012:controlpanel/0a1b"
+    controls = {"primary": f"{panel}/routingcontrol/aa11",
+                "secondary": f"{panel}/routingcontrol/bb22"}
+    for role, arn in controls.items():
+        cluster.add_control(arn, role, "On" if role == "primary" else "Off", panel)
+
+    def edit(config: dict[str, Any]) -> None:
+        record = dict(config["dns"][0], name="www." + config["dns"][0]["name"].split(".", 1)[1])
+        config["dns"].append({**record, "routing_control": controls})
+        config["routing_control_cluster"] = {"endpoints": cluster.endpoints}
+
+    return edit
+
+
 def all_scenarios(tmp_path: Path, emulator: Emulator) -> dict[str, Scenario]:
     recorder = Recorder()
     found: dict[str, Scenario] = {}
-    with PostgresPair(wan_delay=0) as pair:
+    with PostgresPair(wan_delay=0) as pair, ArcCluster() as cluster:
         standby = pair.standby
         secret = json.dumps({"host": "127.0.0.1", "port": standby.port,
                              "username": "postgres", "password": "unused",
                              "dbname": "postgres"})
-        config = estate(tmp_path, "timeline", heartbeat_dsn=secret)
+        config = estate(tmp_path, "timeline", heartbeat_dsn=secret,
+                        edit=with_routing_controls(cluster), shape=Shape(caches=1))
         found["failover"] = run(config, recorder, tmp_path, "failover", "failover",
                                 "secondary")
         found["reprotect"] = run(config, recorder, tmp_path, "reprotect", "reprotect",
@@ -213,6 +257,39 @@ def all_scenarios(tmp_path: Path, emulator: Emulator) -> dict[str, Scenario]:
                                   roll_back_everything(locked, recorder), set(), whole_run=False)
     emulator.reset()
     found["gameday"] = gameday(tmp_path, recorder)
+    emulator.reset()
+    found.update(cache_region_lost(tmp_path, recorder, emulator))
+    return found
+
+
+@contextmanager
+def endpoint(url: str) -> Iterator[None]:
+    """This process's AWS endpoint (the recorder's sessions read it) is `url` meanwhile."""
+    before = os.environ["AWS_ENDPOINT_URL"]
+    os.environ["AWS_ENDPOINT_URL"] = url
+    try:
+        yield
+    finally:
+        os.environ["AWS_ENDPOINT_URL"] = before
+
+
+def cache_region_lost(tmp_path: Path, recorder: Recorder, emulator: Emulator
+                      ) -> dict[str, Scenario]:
+    """A cache's member detached with the primary region lost (a rerun reads its detach tag),
+    then the global datastore rebuilt by `dr reprotect` once the region answers. The failback
+    is the same step type in the other direction: what these send, a failback with the
+    secondary region lost sends."""
+    config = estate(tmp_path, "cache", shape=Shape(databases=0, zones=0, distributions=0,
+                                                   services=0, parameters=0, caches=1))
+    found = {}
+    with RegionFront(emulator.endpoint_url) as front, endpoint(front.url):
+        front.outage(PRIMARY)
+        for attempt in ("failover, primary lost", "failover again, primary lost"):
+            found[attempt] = run(config, recorder, tmp_path, ("failover", "failback"),
+                                 "failover", "secondary")
+        front.restore(PRIMARY)
+        found["reprotect after the loss"] = run(config, recorder, tmp_path, "reprotect",
+                                                "reprotect", "secondary")
     return found
 
 
@@ -255,7 +332,9 @@ def recorded(aws: LabAws, emulator: Emulator, tmp_path_factory: pytest.TempPathF
     return runs
 
 
-SCENARIOS = ["failover", "reprotect", "failback", "locked failover", "rollbacks", "gameday"]
+SCENARIOS = ["failover", "reprotect", "failback", "locked failover", "rollbacks", "gameday",
+             "failover, primary lost", "failover again, primary lost",
+             "reprotect after the loss"]
 
 
 @pytest.mark.parametrize("name", SCENARIOS)

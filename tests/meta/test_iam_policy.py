@@ -38,7 +38,7 @@ def assert_well_formed(policy: dict[str, Any]) -> None:
         services = set()
         for action in statement["Action"]:
             service, _, name = action.partition(":")
-            assert re.fullmatch(r"[a-z0-9]+", service), f"{action}: not service:Action"
+            assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", service), f"{action}: not service:Action"
             assert re.fullmatch(r"[A-Z][A-Za-z0-9]+", name), f"{action}: a wildcard?"
             services.add(service)
         assert len(services) == 1, f"{statement['Sid']}: one service per statement"
@@ -51,7 +51,7 @@ def assert_well_formed(policy: dict[str, Any]) -> None:
 def declared(runbook: str | None = None) -> set[str]:
     found = {a for g in iam.graphs(placeholder_config(), runbook) for n in g.nodes
              for a in n.step.iam_actions}
-    found |= set(sns.IAM_ACTIONS) | set(iam.LOCK_ACTIONS)
+    found |= set(sns.IAM_ACTIONS) | set(iam.LOCK_ACTIONS) | set(iam.JOURNAL_ACTIONS)
     found |= set(gameday.IAM_ACTIONS) if runbook in (None, "gameday") else set()
     return found | (set(iam.DISCOVERY_ACTIONS) if runbook in (None, "reprotect") else set())
 
@@ -97,26 +97,33 @@ def test_with_config_resources_are_narrowed(capsys: pytest.CaptureFixture[str]) 
             assert "Condition" in statement or all(
                 a.split(":")[1].startswith(("Describe", "Get")) for a in statement["Action"]
             ), "only reads may go unnarrowed, or writes under a condition"
-    assert {"arn:aws:rds:us-east-1:*:db:timeline-main",
-            "arn:aws:rds:us-west-2:*:db:timeline-main-dr",
-            "arn:aws:rds:us-east-1:*:db:timeline-events",
-            "arn:aws:rds:us-west-2:*:db:timeline-events-dr"} \
+    assert {"arn:aws:rds:us-east-1:123456789012:db:timeline-main",
+            "arn:aws:rds:us-west-2:123456789012:db:timeline-main-dr",
+            "arn:aws:rds:us-east-1:123456789012:db:timeline-events",
+            "arn:aws:rds:us-west-2:123456789012:db:timeline-events-dr"} \
         <= set(by_sid["RdsDatabases"]["Resource"])
+    assert by_sid["ArcRoutingControls"]["Resource"] == [
+        "arn:aws:route53-recovery-control::123456789012:controlpanel/0a1b/routingcontrol/aa11",
+        "arn:aws:route53-recovery-control::123456789012:controlpanel/0a1b/routingcontrol/bb22"]
+    assert "Condition" not in by_sid["ArcRoutingControls"]
     assert by_sid["Route53HostedZones"]["Resource"] == [
         "arn:aws:route53:::hostedzone/Z0123456789ABC"]
     assert by_sid["CloudFrontDistributions"]["Resource"] == [
-        "arn:aws:cloudfront::*:distribution/E2ABCDEFGHIJK"]
-    assert by_sid["EcsServices"]["Resource"] == ["arn:aws:ecs:us-east-1:*:service/timeline/api",
-                                                 "arn:aws:ecs:us-west-2:*:service/timeline/api"]
+        "arn:aws:cloudfront::123456789012:distribution/E2ABCDEFGHIJK"]
+    assert by_sid["EcsServices"]["Resource"] == [
+        "arn:aws:ecs:us-east-1:123456789012:service/timeline/api",
+        "arn:aws:ecs:us-west-2:123456789012:service/timeline/api"]
     assert by_sid["SsmParameters"]["Resource"] == [
-        "arn:aws:ssm:us-east-1:*:parameter/timeline/staging/db_host",
-        "arn:aws:ssm:us-west-2:*:parameter/timeline/staging/db_host"]
+        "arn:aws:ssm:us-east-1:123456789012:parameter/timeline/staging/db_host",
+        "arn:aws:ssm:us-west-2:123456789012:parameter/timeline/staging/db_host"]
     assert by_sid["SnsNotificationTopics"]["Resource"] == [
         "arn:aws:sns:us-east-1:123456789012:dr-events",
         "arn:aws:sns:us-west-2:123456789012:dr-events"]
     assert by_sid["DynamoDbLockTable"]["Resource"] == [
-        "arn:aws:dynamodb:us-east-1:*:table/dr-locks",
-        "arn:aws:dynamodb:us-west-2:*:table/dr-locks"]
+        "arn:aws:dynamodb:us-east-1:123456789012:table/dr-journal",
+        "arn:aws:dynamodb:us-east-1:123456789012:table/dr-locks",
+        "arn:aws:dynamodb:us-west-2:123456789012:table/dr-journal",
+        "arn:aws:dynamodb:us-west-2:123456789012:table/dr-locks"]
     assert "arn:aws:secretsmanager:us-west-2:123456789012:secret:timeline-dr-hb-??????" \
         in by_sid["SecretsManagerHeartbeatSecrets"]["Resource"]
 
@@ -126,9 +133,21 @@ def test_with_config_a_runbook_narrows_by_region_too(capsys: pytest.CaptureFixtu
                                                "failover")["Statement"]}
     # Parameters are set in the recovery region only.
     assert by_sid["SsmParameters"]["Resource"] == [
-        "arn:aws:ssm:us-west-2:*:parameter/timeline/staging/db_host"]
-    # The fence group is made in the region being left only.
-    assert all(":us-east-1:" in r for r in by_sid["Ec2FenceSecurityGroup"]["Resource"])
+        "arn:aws:ssm:us-west-2:123456789012:parameter/timeline/staging/db_host"]
+    # The fence group is made in the region being left only, tagged as dr's, and tagged only
+    # as it is made; its egress is revoked only on a group dr made.
+    create = by_sid["Ec2CreateFenceGroupTaggedByDr"]
+    assert all(":us-east-1:" in r for r in create["Resource"])
+    assert create["Condition"]["StringEquals"]["aws:RequestTag/dr:created-by"] == "dr"
+    assert by_sid["Ec2TagFenceGroupOnCreate"]["Condition"]["StringEquals"] == {
+        "ec2:CreateAction": "CreateSecurityGroup",
+        "aws:RequestedRegion": ["us-east-1", "us-west-2"]}
+    assert by_sid["Ec2RevokeEgressOfGroupsDrMade"]["Condition"]["StringEquals"][
+        "aws:ResourceTag/dr:created-by"] == "dr"
+    # Regional services only in the two regions; the global ones are not limited so.
+    assert by_sid["RdsDatabases"]["Condition"]["StringEquals"]["aws:RequestedRegion"] == [
+        "us-east-1", "us-west-2"]
+    assert "Condition" not in by_sid["Route53HostedZones"]
 
 
 def test_with_config_unused_features_get_no_statement(capsys: pytest.CaptureFixture[str],

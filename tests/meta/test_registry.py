@@ -18,9 +18,11 @@ from dr.steps import sns
 # IAM service prefix -> botocore service name, for the services dr calls.
 SERVICES = {"rds": "rds", "ec2": "ec2", "route53": "route53", "cloudfront": "cloudfront",
             "ecs": "ecs", "ssm": "ssm", "cloudwatch": "cloudwatch", "sns": "sns",
-            "dynamodb": "dynamodb", "secretsmanager": "secretsmanager", "s3": "s3"}
+            "dynamodb": "dynamodb", "secretsmanager": "secretsmanager", "s3": "s3",
+            "route53-recovery-cluster": "route53-recovery-cluster",
+            "elasticache": "elasticache"}
 # Step types that make no AWS call, and so declare no IAM action.
-NO_AWS_CALLS = {"health.verify"}
+NO_AWS_CALLS = {"health.verify", "health.user-path"}
 
 STEP_TYPES = sorted(REGISTRY.items())
 BOTOCORE = botocore.session.get_session()
@@ -51,6 +53,7 @@ def test_step_type_declares_everything(name: str, cls: type[StepType]) -> None:
 
 IAM_ACTIONS = sorted({a for _, cls in STEP_TYPES for a in cls.iam_actions}
                      | set(iam.LOCK_ACTIONS) | set(iam.DISCOVERY_ACTIONS)
+                     | set(iam.JOURNAL_ACTIONS)
                      | set(sns.IAM_ACTIONS) | set(gameday.IAM_ACTIONS))
 
 

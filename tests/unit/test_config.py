@@ -26,7 +26,7 @@ from dr.config.model import (
     Sided,
     Targets,
 )
-from dr.errors import ConfigError
+from dr.errors import ConfigError, UsageError
 from tests.support.contract import CONTRACT_YAML
 
 MINIMAL = """\
@@ -156,14 +156,19 @@ def test_heartbeat_with_secret() -> None:
         "arn:aws:secretsmanager:us-west-2:123456789012:secret:timeline-dr-hb")
 
 
-@pytest.mark.parametrize("value", ["", None], ids=["empty", "unset"])
-def test_default_path_is_dr_yaml(value: str | None, monkeypatch: pytest.MonkeyPatch) -> None:
-    if value is None:
-        monkeypatch.delenv("DR_CONFIG", raising=False)
-    else:
-        monkeypatch.setenv("DR_CONFIG", value)
-
+def test_default_path_is_dr_yaml_when_dr_config_is_unset(monkeypatch: pytest.MonkeyPatch
+                                                        ) -> None:
+    monkeypatch.delenv("DR_CONFIG", raising=False)
     assert config.default_path() == "dr.yaml"
+
+
+@pytest.mark.parametrize("value", ["", "  "])
+def test_dr_config_set_but_empty_is_an_error(value: str, monkeypatch: pytest.MonkeyPatch
+                                             ) -> None:
+    """An unset shell variable passed on must not silently pick up whatever ./dr.yaml is."""
+    monkeypatch.setenv("DR_CONFIG", value)
+    with pytest.raises(UsageError, match="DR_CONFIG is set but empty"):
+        config.default_path()
 
 
 def test_dr_config_is_honoured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
