@@ -1,4 +1,5 @@
 data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
 
 locals {
   name       = "${var.app}-${var.environment}"
@@ -29,9 +30,24 @@ locals {
     purpose => "${local.name}-${purpose}-${local.code}-${local.account_id}"
   }
   backup_copy_bucket = "${local.name}-backups-copy-${local.peer_code}-${local.account_id}"
+  assets_copy_bucket = "${local.name}-assets-copy-${local.peer_code}-${local.account_id}"
   lock_table         = "${local.name}-locks"
-  parameter_path     = "/${var.app}/${var.environment}"
-  db_identifier      = "${local.name}-main"
+  journal_table      = "${local.name}-dr-journal"
+  # routing_controls: app.<zone> is a failover pair that ARC routing controls drive, and
+  # CloudFront's api origin is that name, so neither needs a control-plane change to move.
+  routing_controls = var.traffic_control == "routing_controls"
+  failover_name    = "app.${var.zone_name}"
+  parameter_path   = "/${var.app}/${var.environment}"
+  db_identifier    = "${local.name}-main"
+
+  # Where dr left the estate (dr_state, in environments/<env>/dr-state.tfvars, shared with
+  # the secondary stack): what this region's database is, and so where traffic and capacity
+  # belong. The peer is the standby's database, named by the same convention.
+  active             = var.dr_state.active == "primary"
+  db_role            = local.active ? "writer" : (var.dr_state.protected ? "replica" : "fenced")
+  peer_db_role       = !local.active ? "writer" : (var.dr_state.protected ? "replica" : "fenced")
+  peer_db_identifier = "${local.name}-main-dr"
+  peer_db_arn        = "arn:${data.aws_partition.current.partition}:rds:${var.secondary_region}:${local.account_id}:db:${local.peer_db_identifier}"
 }
 
 module "kms" {
@@ -68,71 +84,64 @@ module "backup_copy_kms" {
   tags        = local.tags
 }
 
-resource "aws_s3_bucket" "backup_copy" {
-  #checkov:skip=CKV_AWS_144:this bucket is itself the cross-region copy
-  #checkov:skip=CKV_AWS_18:written only by S3 replication, which CloudTrail records
-  #checkov:skip=CKV2_AWS_62:nothing consumes its events
-  #checkov:skip=CKV2_AWS_61:objects arrive with the source's lifecycle-managed storage class and are expired by replicated delete markers
-  provider = aws.secondary
-  bucket   = local.backup_copy_bucket
-  tags     = merge(local.tags, { Name = local.backup_copy_bucket, Purpose = "backup-copy" })
+# Copies in the standby region that S3 replication fills: the backups, and the static assets
+# CloudFront fails over to. Data at rest a failover does not change, so they belong to this
+# stack, the owner of their sources, and the standby stays operable without its state.
+module "backup_copy" {
+  source    = "../modules/replica-bucket"
+  providers = { aws = aws.secondary }
+
+  bucket_name = local.backup_copy_bucket
+  purpose     = "backup-copy"
+  kms_key_arn = module.backup_copy_kms.key_arn
+  tags        = local.tags
 }
 
-resource "aws_s3_bucket_versioning" "backup_copy" {
-  provider = aws.secondary
-  bucket   = aws_s3_bucket.backup_copy.id
-  versioning_configuration {
-    status = "Enabled"
-  }
+moved {
+  from = aws_s3_bucket.backup_copy
+  to   = module.backup_copy.aws_s3_bucket.this
 }
 
-resource "aws_s3_bucket_server_side_encryption_configuration" "backup_copy" {
-  provider = aws.secondary
-  bucket   = aws_s3_bucket.backup_copy.id
-  rule {
-    apply_server_side_encryption_by_default {
-      sse_algorithm     = "aws:kms"
-      kms_master_key_id = module.backup_copy_kms.key_arn
-    }
-    bucket_key_enabled = true
-  }
+moved {
+  from = aws_s3_bucket_versioning.backup_copy
+  to   = module.backup_copy.aws_s3_bucket_versioning.this
 }
 
-resource "aws_s3_bucket_public_access_block" "backup_copy" {
-  provider                = aws.secondary
-  bucket                  = aws_s3_bucket.backup_copy.id
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
+moved {
+  from = aws_s3_bucket_server_side_encryption_configuration.backup_copy
+  to   = module.backup_copy.aws_s3_bucket_server_side_encryption_configuration.this
 }
 
-data "aws_iam_policy_document" "backup_copy" {
-  statement {
-    sid     = "DenyInsecureTransport"
-    effect  = "Deny"
-    actions = ["s3:*"]
-    resources = [
-      aws_s3_bucket.backup_copy.arn,
-      "${aws_s3_bucket.backup_copy.arn}/*",
-    ]
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
+moved {
+  from = aws_s3_bucket_public_access_block.backup_copy
+  to   = module.backup_copy.aws_s3_bucket_public_access_block.this
 }
 
-resource "aws_s3_bucket_policy" "backup_copy" {
-  provider   = aws.secondary
-  bucket     = aws_s3_bucket.backup_copy.id
-  policy     = data.aws_iam_policy_document.backup_copy.json
-  depends_on = [aws_s3_bucket_public_access_block.backup_copy]
+moved {
+  from = aws_s3_bucket_policy.backup_copy
+  to   = module.backup_copy.aws_s3_bucket_policy.this
+}
+
+# CloudFront reads the assets copy through origin access control: its key admits CloudFront.
+module "assets_copy_kms" {
+  source    = "../modules/kms-key"
+  providers = { aws = aws.secondary }
+
+  alias_name         = "${local.name}-${local.peer_code}-assets-copy"
+  description        = "Cross-region copy of ${local.name} static assets, a CloudFront origin"
+  service_principals = ["cloudfront.amazonaws.com"]
+  tags               = local.tags
+}
+
+module "assets_copy" {
+  source    = "../modules/replica-bucket"
+  providers = { aws = aws.secondary }
+
+  bucket_name              = local.assets_copy_bucket
+  purpose                  = "assets-copy"
+  kms_key_arn              = module.assets_copy_kms.key_arn
+  reader_distribution_arns = var.cdn_enabled ? [module.cdn[0].distribution_arn] : []
+  tags                     = local.tags
 }
 
 module "storage" {
@@ -146,23 +155,36 @@ module "storage" {
   kms_key_arn                     = module.kms.key_arn
   assets_reader_distribution_arns = var.cdn_enabled ? [module.cdn[0].distribution_arn] : []
   backup_replication = {
-    bucket_arn  = aws_s3_bucket.backup_copy.arn
+    bucket_arn  = module.backup_copy.bucket_arn
     kms_key_arn = module.backup_copy_kms.key_arn
   }
-  backup_replication_enabled = var.backup_replication_enabled
-  tags                       = local.tags
+  assets_replication = {
+    bucket_arn  = module.assets_copy.bucket_arn
+    kms_key_arn = module.assets_copy_kms.key_arn
+  }
+  tags = local.tags
+}
 
-  depends_on = [aws_s3_bucket_versioning.backup_copy]
+module "routing_controls" {
+  count     = local.routing_controls ? 1 : 0
+  source    = "../modules/routing-controls"
+  providers = { aws = aws.arc }
+
+  name             = local.name
+  existing_cluster = var.routing_control_cluster
+  tags             = local.tags
 }
 
 module "dns" {
   source = "../modules/dns"
 
-  name               = local.name
-  zone_name          = var.zone_name
-  regional_endpoints = local.endpoint
-  cdn                = var.cdn_enabled ? { domain_name = module.cdn[0].domain_name, hosted_zone_id = module.cdn[0].hosted_zone_id } : null
-  tags               = local.tags
+  name                          = local.name
+  zone_name                     = var.zone_name
+  regional_endpoints            = local.endpoint
+  active                        = var.dr_state.active
+  routing_control_health_checks = local.routing_controls ? module.routing_controls[0].health_check_ids : null
+  cdn                           = var.cdn_enabled ? { domain_name = module.cdn[0].domain_name, hosted_zone_id = module.cdn[0].hosted_zone_id } : null
+  tags                          = local.tags
 }
 
 # One wildcard set covers the shared names (api., app., www.) and both regional
@@ -259,7 +281,10 @@ module "cache" {
   security_group_id        = module.network.cache_security_group_id
   kms_key_arn              = module.kms.key_arn
   global_datastore_enabled = var.cache_global_datastore_enabled
-  tags                     = local.tags
+  # The datastore's members share one AUTH token: the standby's tasks read this secret's
+  # replica in their own region, by name.
+  auth_secret_replica_region = var.cache_global_datastore_enabled ? var.secondary_region : null
+  tags                       = local.tags
 }
 
 module "compute" {
@@ -282,8 +307,8 @@ module "compute" {
   )
   task_cpu            = var.task_cpu
   task_memory         = var.task_memory
-  desired_count       = var.active_count
-  min_count           = var.active_count
+  desired_count       = local.active ? var.active_count : var.standby_count
+  min_count           = local.active ? var.active_count : var.standby_count
   max_count           = var.max_count
   deletion_protection = var.deletion_protection
   tags                = local.tags
@@ -306,6 +331,8 @@ module "database" {
 
   identifier          = local.db_identifier
   region_code         = local.code
+  source_db_arn       = local.peer_db_arn
+  role                = local.db_role
   instance_class      = var.db_instance_class
   allocated_storage   = var.db_allocated_storage
   multi_az            = var.db_multi_az
@@ -316,6 +343,38 @@ module "database" {
   tags                = local.tags
 }
 
+# Once dr has retired the instance Terraform created, the one under its name is followed by
+# name (modules/database, "adopted"); the retired one stays fenced, under its new name.
+import {
+  for_each = module.database.retired_identifier == null ? toset([]) : toset([local.db_identifier])
+  to       = module.database.aws_db_instance.adopted[0]
+  id       = each.value
+}
+
+# The standby's database, read in its region: the dr_state given must agree with it too. A
+# region lost during a failover comes back with its old writer unfenced, and only the standby
+# then shows that traffic must not return here.
+data "aws_db_instances" "peer" {
+  provider = aws.secondary
+  filter {
+    name   = "db-instance-id"
+    values = [local.peer_db_identifier]
+  }
+}
+
+data "aws_db_instance" "peer" {
+  count                  = length(data.aws_db_instances.peer.instance_identifiers)
+  provider               = aws.secondary
+  db_instance_identifier = local.peer_db_identifier
+
+  lifecycle {
+    postcondition {
+      condition     = try(length(self.replicate_source_db) > 0, false) == (local.peer_db_role == "replica")
+      error_message = "dr_state says ${local.peer_db_identifier} in ${var.secondary_region} is ${local.peer_db_role == "replica" ? "a read replica" : "no replica"}, and it is not: set dr_state as the follow-up of dr's last failover, reprotect or failback says (terraform/README.md, \"After a failover\")."
+    }
+  }
+}
+
 module "cdn" {
   count  = var.cdn_enabled ? 1 : 0
   source = "../modules/cdn"
@@ -324,10 +383,12 @@ module "cdn" {
   aliases                            = ["www.${var.zone_name}"]
   certificate_arn                    = aws_acm_certificate_validation.cdn.certificate_arn
   assets_bucket_regional_domain_name = module.storage.assets_bucket_regional_domain_name
-  api_primary_domain                 = local.endpoint.primary
-  api_secondary_domain               = local.endpoint.secondary
-  logs_bucket_domain_name            = module.storage.logs_bucket_domain_name
-  tags                               = local.tags
+  assets_copy_regional_domain_name   = module.assets_copy.bucket_regional_domain_name
+  # Routing controls: the failover name, which follows the controls with no CloudFront change.
+  api_active_domain       = local.routing_controls ? local.failover_name : local.endpoint[var.dr_state.active]
+  api_standby_domain      = local.endpoint[var.dr_state.active == "primary" ? "secondary" : "primary"]
+  logs_bucket_domain_name = module.storage.logs_bucket_domain_name
+  tags                    = local.tags
 }
 
 module "monitoring" {
@@ -343,6 +404,7 @@ module "monitoring" {
   ecs_cluster_name           = module.compute.cluster_name
   ecs_service_name           = module.compute.service_name
   db_identifier              = module.database.identifier
+  db_is_replica              = local.db_role == "replica"
   cache                      = var.cache_enabled ? { replication_group_id = local.name, node_count = module.cache[0].node_count } : null
   xray_sampling_rule_enabled = var.xray_sampling_rule_enabled
   budget                     = var.budget_limit_usd == null ? null : { limit_usd = var.budget_limit_usd, emails = var.budget_emails }
@@ -372,13 +434,15 @@ locals {
     role        = "primary"
     databases   = [{ name = "main", identifier = module.database.identifier }]
     dns = [{
-      zone_id = module.dns.zone_id
-      name    = module.dns.app_record.name
-      type    = module.dns.app_record.type
-      ttl     = module.dns.app_record.ttl
-      value   = local.endpoint.primary
+      zone_id         = module.dns.zone_id
+      name            = module.dns.app_record.name
+      type            = module.dns.app_record.type
+      ttl             = module.dns.app_record.ttl
+      value           = local.endpoint.primary
+      routing_control = local.routing_controls ? module.routing_controls[0].control_arns.primary : null
     }]
-    cdn = var.cdn_enabled ? [{
+    # With routing controls the origin is the failover name: dr changes nothing in CloudFront.
+    cdn = var.cdn_enabled && !local.routing_controls ? [{
       distribution_id = module.cdn[0].distribution_id
       origin_id       = module.cdn[0].api_origin_id
       domain          = local.endpoint.primary
@@ -393,7 +457,53 @@ locals {
     health        = [{ name = "api", url = "https://${local.endpoint.primary}/health", expect_status = 200 }]
     sns_topic_arn = module.monitoring.sns_topic_arn
     lock_table    = local.lock_table
+    routing_control_cluster = local.routing_controls ? {
+      endpoints = module.routing_controls[0].cluster_endpoints
+      controls  = module.routing_controls[0].control_arns
+    } : null
+    caches = var.cache_enabled && var.cache_global_datastore_enabled ? [{
+      name                 = "redis"
+      global_group         = local.name # the datastore's ID suffix (modules/cache)
+      replication_group_id = module.cache[0].replication_group_id
+    }] : []
+    journal_table = module.dr_journal.table_name
+    runner = var.runner_image == null ? null : {
+      cluster         = module.compute.cluster_name
+      task_definition = module.runner[0].task_definition_family
+      container       = module.runner[0].container_name
+      subnets         = module.network.private_subnet_ids
+      security_groups = [module.network.app_security_group_id]
+    }
   }
+}
+
+module "dr_journal" {
+  source = "../modules/dr-journal"
+
+  table_name          = local.journal_table
+  kms_key_arn         = module.kms.key_arn
+  deletion_protection = var.deletion_protection
+  tags                = local.tags
+}
+
+# The task `dr failover --remote --to primary` starts here (a failback run from inside this
+# region); the scheduled game day is the secondary stack's.
+module "runner" {
+  source = "../modules/gameday"
+  count  = var.runner_image == null ? 0 : 1
+
+  name               = local.name
+  app                = var.app
+  environment        = var.environment
+  image              = var.runner_image
+  dr_config_yaml     = var.runner_dr_config_yaml
+  scheduled          = false
+  to                 = "primary"
+  cluster_arn        = "arn:${data.aws_partition.current.partition}:ecs:${var.primary_region}:${local.account_id}:cluster/${module.compute.cluster_name}"
+  subnet_ids         = module.network.private_subnet_ids
+  security_group_ids = [module.network.app_security_group_id]
+  kms_key_arn        = module.kms.key_arn
+  tags               = local.tags
 }
 
 module "dr_inventory" {

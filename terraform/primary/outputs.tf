@@ -55,5 +55,10 @@ output "backups_bucket" {
 
 output "backup_copy_bucket" {
   description = "Cross-region copy of the backups, in the secondary region."
-  value       = aws_s3_bucket.backup_copy.id
+  value       = module.backup_copy.bucket_id
+}
+
+output "assets_copy_bucket" {
+  description = "Cross-region copy of the static assets, in the secondary region (CloudFront's failover origin for /assets/*)."
+  value       = module.assets_copy.bucket_id
 }

@@ -19,6 +19,19 @@ variable "environment" {
   }
 }
 
+variable "dr_state" {
+  description = "Where dr left the estate, read by both stacks from environments/<env>/dr-state.tfvars: which side is active (primary or secondary) and whether the other side holds replicas of it again (protected). dr's report names the value after every failover, reprotect and failback."
+  type = object({
+    active    = string
+    protected = bool
+  })
+
+  validation {
+    condition     = contains(["primary", "secondary"], var.dr_state.active)
+    error_message = "dr_state.active must be primary or secondary."
+  }
+}
+
 variable "primary_region" {
   description = "Region serving traffic in steady state."
   type        = string
@@ -214,12 +227,6 @@ variable "cdn_enabled" {
   default     = true
 }
 
-variable "backup_replication_enabled" {
-  description = "Replicate the backups bucket to the secondary region (false only on the emulator, where the configuration never converges)."
-  type        = bool
-  default     = true
-}
-
 variable "xray_sampling_rule_enabled" {
   description = "Create the X-Ray sampling rule (false only on the emulator, which does not serve X-Ray)."
   type        = bool
@@ -230,4 +237,36 @@ variable "tags" {
   description = "Tags merged onto every resource (App, Environment and Stack are added)."
   type        = map(string)
   default     = {}
+}
+
+variable "traffic_control" {
+  description = "How dr moves app.<zone>: \"records\" (a simple record dr changes through the Route 53 API) or \"routing_controls\" (a failover pair driven by ARC routing controls, moved through the cluster's data plane: nothing homed in us-east-1 is needed; an ARC cluster is billed by the hour, see modules/routing-controls)."
+  type        = string
+  default     = "records"
+
+  validation {
+    condition     = contains(["records", "routing_controls"], var.traffic_control)
+    error_message = "traffic_control must be records or routing_controls."
+  }
+}
+
+variable "routing_control_cluster" {
+  description = "routing_controls mode: an existing ARC cluster to use ({arn, endpoints = [{region, url}]}), e.g. one shared by every environment; null creates one for this environment."
+  type = object({
+    arn       = string
+    endpoints = list(object({ region = string, url = string }))
+  })
+  default = null
+}
+
+variable "runner_image" {
+  description = "The dr image (pinned) of the task `dr failover --remote --to primary` starts in this region (the secondary stack's gameday_image is the other region's); null: no runner here."
+  type        = string
+  default     = null
+}
+
+variable "runner_dr_config_yaml" {
+  description = "The dr.yaml the runner task runs with (`dr config render` builds it; needs journal: and runner:). Required with runner_image."
+  type        = string
+  default     = null
 }

@@ -26,21 +26,43 @@ locals {
   # so planning this stack never needs the primary region.
   primary_db_arn = "arn:${data.aws_partition.current.partition}:rds:${var.primary_region}:${local.account_id}:db:${local.name}-main"
 
+  # Where dr left the estate (dr_state, in environments/<env>/dr-state.tfvars, shared with
+  # the primary stack): what this region's database is, and so where capacity belongs.
+  active  = var.dr_state.active == "secondary"
+  db_role = local.active ? "writer" : (var.dr_state.protected ? "replica" : "fenced")
+
+  # The primary's inventory, as the primary stack copies it into this region: the hosted
+  # zone and the CloudFront distribution come from it, not from Route 53's or CloudFront's
+  # control planes (homed in us-east-1, which may be the region that was lost).
+  primary_inventory = jsondecode(data.aws_ssm_parameter.primary_inventory.insecure_value)
+  zone_id           = one(distinct([for d in local.primary_inventory.dns : d.zone_id]))
+  # Routing-controls mode (the primary's traffic_control): the cluster's endpoints and this
+  # side's control, from the same copy rather than ARC's configuration API (us-west-2).
+  routing_control_cluster = try(local.primary_inventory.routing_control_cluster, null)
+
+  journal_table = "${local.name}-dr-journal"
+  # A member of the primary's Global Datastore: the datastore ID's suffix names it in dr.yaml.
+  cache_member = var.cache_enabled && var.cache_global_replication_group_id != null
+  app_secrets = merge(
+    # By name: ECS resolves it to the replica the primary stack keeps in this region.
+    { DATABASE_CREDENTIALS = "${local.name}/app" },
+    var.cache_enabled ? {
+      # A datastore member uses the primary's AUTH token: by name, the replica of its secret
+      # the primary stack keeps in this region (it outlives the primary region).
+      REDIS_AUTH = local.cache_member ? "${local.name}/redis-auth" : module.cache[0].auth_secret_arn
+    } : {},
+  )
+
   bucket = {
     for purpose in ["assets", "backups", "logs"] :
     purpose => "${local.name}-${purpose}-${local.code}-${local.account_id}"
   }
 }
 
-# Route 53 and ACM lookups below are global or in this region; both keep working
-# when the primary region is lost.
-data "aws_route53_zone" "this" {
-  name         = var.zone_name
-  private_zone = false
-}
+# Every lookup below is in this region, so the stack plans while the primary region, and
+# the global control planes homed there, do not answer.
 
-# The copy of the primary's inventory that the primary stack keeps in this
-# region: where the CloudFront distribution dr repoints lives.
+# The copy of the primary's inventory that the primary stack keeps in this region.
 data "aws_ssm_parameter" "primary_inventory" {
   name = "${local.parameter_path}/dr/inventory/primary"
 }
@@ -114,22 +136,18 @@ module "compute" {
   access_logs_bucket    = module.storage.logs_bucket_id
   kms_key_arn           = module.kms.key_arn
   parameter_path        = local.parameter_path
-  secrets = merge(
-    # By name: ECS resolves it to the replica the primary stack keeps in this region.
-    { DATABASE_CREDENTIALS = "${local.name}/app" },
-    var.cache_enabled && var.cache_global_replication_group_id == null ? { REDIS_AUTH = module.cache[0].auth_secret_arn } : {},
-  )
-  task_cpu            = var.task_cpu
-  task_memory         = var.task_memory
-  desired_count       = var.standby_count
-  min_count           = var.standby_count
-  max_count           = var.max_count
-  deletion_protection = var.deletion_protection
-  tags                = local.tags
+  secrets               = local.app_secrets
+  task_cpu              = var.task_cpu
+  task_memory           = var.task_memory
+  desired_count         = local.active ? var.active_count : var.standby_count
+  min_count             = local.active ? var.active_count : var.standby_count
+  max_count             = var.max_count
+  deletion_protection   = var.deletion_protection
+  tags                  = local.tags
 }
 
 resource "aws_route53_record" "regional_endpoint" {
-  zone_id = data.aws_route53_zone.this.zone_id
+  zone_id = local.zone_id
   name    = local.endpoint
   type    = "A"
 
@@ -143,18 +161,26 @@ resource "aws_route53_record" "regional_endpoint" {
 module "database" {
   source = "../modules/database"
 
-  identifier           = local.db_identifier
-  region_code          = local.code
-  source_db_arn        = local.primary_db_arn
-  promoted             = var.database_promoted
-  instance_class       = var.db_instance_class
-  multi_az             = var.db_multi_az
-  deletion_protection  = var.deletion_protection
-  kms_key_arn          = module.kms.key_arn
-  subnet_group_enabled = var.db_subnet_group_enabled
-  subnet_ids           = module.network.private_subnet_ids
-  security_group_id    = module.network.db_security_group_id
-  tags                 = local.tags
+  identifier          = local.db_identifier
+  region_code         = local.code
+  source_db_arn       = local.primary_db_arn
+  created_as_replica  = true
+  role                = local.db_role
+  instance_class      = var.db_instance_class
+  multi_az            = var.db_multi_az
+  deletion_protection = var.deletion_protection
+  kms_key_arn         = module.kms.key_arn
+  subnet_ids          = module.network.private_subnet_ids
+  security_group_id   = module.network.db_security_group_id
+  tags                = local.tags
+}
+
+# Once dr has retired the instance Terraform created, the one under its name is followed by
+# name (modules/database, "adopted"); the retired one stays fenced, under its new name.
+import {
+  for_each = module.database.retired_identifier == null ? toset([]) : toset([local.db_identifier])
+  to       = module.database.aws_db_instance.adopted[0]
+  id       = each.value
 }
 
 module "monitoring" {
@@ -170,7 +196,7 @@ module "monitoring" {
   ecs_cluster_name           = module.compute.cluster_name
   ecs_service_name           = module.compute.service_name
   db_identifier              = module.database.identifier
-  db_is_replica              = !var.database_promoted
+  db_is_replica              = local.db_role == "replica"
   cache                      = var.cache_enabled ? { replication_group_id = local.name, node_count = module.cache[0].node_count } : null
   xray_sampling_rule_enabled = var.xray_sampling_rule_enabled
   tags                       = local.tags
@@ -198,13 +224,14 @@ locals {
     role        = "secondary"
     databases   = [{ name = "main", identifier = module.database.identifier }]
     dns = [{
-      zone_id = data.aws_route53_zone.this.zone_id
-      name    = "app.${var.zone_name}"
-      type    = "CNAME"
-      ttl     = 60
-      value   = local.endpoint
+      zone_id         = local.zone_id
+      name            = "app.${var.zone_name}"
+      type            = "CNAME"
+      ttl             = 60
+      value           = local.endpoint
+      routing_control = local.routing_control_cluster == null ? null : local.routing_control_cluster.controls.secondary
     }]
-    cdn = [for c in jsondecode(data.aws_ssm_parameter.primary_inventory.insecure_value).cdn : {
+    cdn = [for c in local.primary_inventory.cdn : {
       distribution_id = c.distribution_id
       origin_id       = c.origin_id
       domain          = local.endpoint
@@ -215,11 +242,34 @@ locals {
       active_count  = var.active_count
       standby_count = var.standby_count
     }]
-    parameters    = [for k, v in local.app_parameters : { name = k, value = v }]
-    health        = [{ name = "api", url = "https://${local.endpoint}/health", expect_status = 200 }]
-    sns_topic_arn = module.monitoring.sns_topic_arn
-    lock_table    = local.lock_table
+    parameters              = [for k, v in local.app_parameters : { name = k, value = v }]
+    health                  = [{ name = "api", url = "https://${local.endpoint}/health", expect_status = 200 }]
+    sns_topic_arn           = module.monitoring.sns_topic_arn
+    lock_table              = local.lock_table
+    routing_control_cluster = local.routing_control_cluster
+    caches = local.cache_member ? [{
+      name                 = "redis"
+      global_group         = one(regex("^[a-z]{5}-(.+)$", var.cache_global_replication_group_id))
+      replication_group_id = module.cache[0].replication_group_id
+    }] : []
+    journal_table = module.dr_journal.table_name
+    runner = var.gameday_image == null ? null : {
+      cluster         = module.compute.cluster_name
+      task_definition = module.gameday[0].task_definition_family
+      container       = module.gameday[0].container_name
+      subnets         = module.network.private_subnet_ids
+      security_groups = [module.network.app_security_group_id]
+    }
   }
+}
+
+module "dr_journal" {
+  source = "../modules/dr-journal"
+
+  table_name          = local.journal_table
+  kms_key_arn         = module.kms.key_arn
+  deletion_protection = var.deletion_protection
+  tags                = local.tags
 }
 
 module "dr_inventory" {
@@ -232,7 +282,8 @@ module "dr_inventory" {
 }
 
 # The scheduled game day runs in the recovery region, so it exercises the failover from the
-# side that must survive; its task role holds exactly the policy dr generates.
+# side that must survive; its task role holds exactly the policy dr generates. The same task
+# definition is the runner `dr failover --remote` starts here (a command override).
 module "gameday" {
   source = "../modules/gameday"
   count  = var.gameday_image == null ? 0 : 1

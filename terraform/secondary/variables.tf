@@ -19,6 +19,19 @@ variable "environment" {
   }
 }
 
+variable "dr_state" {
+  description = "Where dr left the estate, read by both stacks from environments/<env>/dr-state.tfvars: which side is active (primary or secondary) and whether the other side holds replicas of it again (protected). dr's report names the value after every failover, reprotect and failback."
+  type = object({
+    active    = string
+    protected = bool
+  })
+
+  validation {
+    condition     = contains(["primary", "secondary"], var.dr_state.active)
+    error_message = "dr_state.active must be primary or secondary."
+  }
+}
+
 variable "primary_region" {
   description = "Region serving traffic in steady state."
   type        = string
@@ -184,18 +197,6 @@ variable "db_instance_class" {
 variable "db_multi_az" {
   description = "Multi-AZ replica (prod: the promoted writer is then highly available at once)."
   type        = bool
-}
-
-variable "database_promoted" {
-  description = "Set after dr promoted the replica: the instance is a writer now and must not be declared a replica again."
-  type        = bool
-  default     = false
-}
-
-variable "db_subnet_group_enabled" {
-  description = "Place the replica in this region's DB subnet group (false only on the emulator, which looks the group up in the source region)."
-  type        = bool
-  default     = true
 }
 
 variable "cache_global_replication_group_id" {

@@ -177,13 +177,14 @@ run "storage_buckets_are_private_and_encrypted" {
     error_message = "Backups must move to archival tiers and then expire."
   }
   assert {
-    condition     = length(aws_s3_bucket_replication_configuration.backups) == 1 && aws_s3_bucket_replication_configuration.backups[0].rule[0].destination[0].encryption_configuration[0].replica_kms_key_id == var.backup_replication.kms_key_arn
+    condition     = toset(keys(aws_s3_bucket_replication_configuration.this)) == toset(["backups"]) && aws_s3_bucket_replication_configuration.this["backups"].rule[0].destination[0].encryption_configuration[0].replica_kms_key_id == var.backup_replication.kms_key_arn
     error_message = "Backups must replicate to the peer region under the peer's key."
   }
 }
 
 run "database_writer_settings" {
-  command = apply
+  command   = apply
+  state_key = "database_writer_settings"
   module {
     source = "../modules/database"
   }
@@ -197,15 +198,15 @@ run "database_writer_settings" {
     security_group_id   = "sg-db"
   }
   assert {
-    condition     = aws_db_instance.this.storage_encrypted && aws_db_instance.this.kms_key_id == var.kms_key_arn
+    condition     = aws_db_instance.original.storage_encrypted && aws_db_instance.original.kms_key_id == var.kms_key_arn
     error_message = "Storage must be encrypted with the region's KMS key."
   }
   assert {
-    condition     = aws_db_instance.this.multi_az && aws_db_instance.this.backup_retention_period == 30
+    condition     = aws_db_instance.original.multi_az && aws_db_instance.original.backup_retention_period == 30
     error_message = "Multi-AZ with 30-day backups."
   }
   assert {
-    condition     = aws_db_instance.this.manage_master_user_password && aws_db_instance.this.password == null
+    condition     = aws_db_instance.original.manage_master_user_password && aws_db_instance.original.password == null
     error_message = "The master password must be managed by RDS in Secrets Manager, never passed in."
   }
   assert {
@@ -213,59 +214,91 @@ run "database_writer_settings" {
     error_message = "The parameter group must enforce TLS."
   }
   assert {
-    condition     = aws_db_instance.this.performance_insights_enabled && aws_db_instance.this.monitoring_interval > 0 && !aws_db_instance.this.publicly_accessible
+    condition     = aws_db_instance.original.performance_insights_enabled && aws_db_instance.original.monitoring_interval > 0 && !aws_db_instance.original.publicly_accessible
     error_message = "Performance Insights and enhanced monitoring on; never public."
   }
   assert {
-    condition     = aws_db_instance.this.replicate_source_db == null
+    condition     = aws_db_instance.original.replicate_source_db == null
     error_message = "A writer must not be a replica."
+  }
+  assert {
+    condition     = aws_db_instance.original.engine_version == "16" && aws_db_instance.original.auto_minor_version_upgrade
+    error_message = "Only the major version is pinned: AWS's minor upgrades must not make a plan ask for a downgrade."
+  }
+  assert {
+    condition     = length(aws_db_instance.adopted) == 0 && output.retired_identifier == null && output.identifier == var.identifier
+    error_message = "While the instance Terraform created is in service, nothing is adopted."
   }
 }
 
 run "database_cross_region_replica" {
-  command = apply
+  command   = apply
+  state_key = "database_cross_region_replica"
   module {
     source = "../modules/database"
   }
   variables {
-    identifier        = "timeline-test-main-dr"
-    region_code       = "usw2"
-    source_db_arn     = "arn:aws:rds:us-east-1:123456789012:db:timeline-test-main"
-    instance_class    = "db.r6g.large"
-    multi_az          = false
-    kms_key_arn       = "arn:aws:kms:us-west-2:123456789012:key/66666666-7777-8888-9999-000000000000"
-    subnet_ids        = ["subnet-a", "subnet-b"]
-    security_group_id = "sg-db"
+    identifier         = "timeline-test-main-dr"
+    region_code        = "usw2"
+    source_db_arn      = "arn:aws:rds:us-east-1:123456789012:db:timeline-test-main"
+    created_as_replica = true
+    role               = "replica"
+    instance_class     = "db.r6g.large"
+    multi_az           = false
+    kms_key_arn        = "arn:aws:kms:us-west-2:123456789012:key/66666666-7777-8888-9999-000000000000"
+    subnet_ids         = ["subnet-a", "subnet-b"]
+    security_group_id  = "sg-db"
   }
   assert {
-    condition     = aws_db_instance.this.replicate_source_db == var.source_db_arn && aws_db_instance.this.kms_key_id == var.kms_key_arn
+    condition     = aws_db_instance.original.replicate_source_db == var.source_db_arn && aws_db_instance.original.kms_key_id == var.kms_key_arn
     error_message = "The replica must follow the primary's ARN under its own region's key."
   }
   assert {
-    condition     = aws_db_instance.this.manage_master_user_password == null
+    condition     = aws_db_instance.original.manage_master_user_password == null
     error_message = "A replica inherits its credentials."
   }
 }
 
-run "database_promoted_replica_is_a_writer" {
-  command = apply
+# The dr_state a stack is given is checked against the instance: an instance that is not
+# what dr_state says stops the plan (here: dr_state says fenced, the instance has the
+# security group Terraform gave it).
+run "database_role_must_match_the_instance" {
+  command   = plan
+  state_key = "database_role_must_match_the_instance"
   module {
     source = "../modules/database"
   }
   variables {
-    identifier        = "timeline-test-main-dr"
-    region_code       = "usw2"
-    source_db_arn     = "arn:aws:rds:us-east-1:123456789012:db:timeline-test-main"
-    promoted          = true
+    identifier        = "timeline-test-main"
+    region_code       = "use1"
+    source_db_arn     = "arn:aws:rds:us-west-2:123456789012:db:timeline-test-main-dr"
+    role              = "fenced"
     instance_class    = "db.r6g.large"
-    multi_az          = true
+    multi_az          = false
     subnet_ids        = ["subnet-a", "subnet-b"]
     security_group_id = "sg-db"
   }
-  assert {
-    condition     = aws_db_instance.this.replicate_source_db == null
-    error_message = "After a failover the instance must no longer be declared a replica."
+  expect_failures = [output.identifier]
+}
+
+run "database_replica_is_not_a_writer" {
+  command   = plan
+  state_key = "database_replica_is_not_a_writer"
+  module {
+    source = "../modules/database"
   }
+  variables {
+    identifier         = "timeline-test-main-dr"
+    region_code        = "usw2"
+    source_db_arn      = "arn:aws:rds:us-east-1:123456789012:db:timeline-test-main"
+    created_as_replica = true
+    role               = "writer"
+    instance_class     = "db.r6g.large"
+    multi_az           = false
+    subnet_ids         = ["subnet-a", "subnet-b"]
+    security_group_id  = "sg-db"
+  }
+  expect_failures = [output.identifier]
 }
 
 run "cache_is_multi_az_and_encrypted" {
@@ -380,8 +413,9 @@ run "cdn_tls_and_origin_access_control" {
     aliases                            = ["www.test.timeline.example.com"]
     certificate_arn                    = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
     assets_bucket_regional_domain_name = "timeline-test-assets.s3.us-east-1.amazonaws.com"
-    api_primary_domain                 = "api.use1.test.timeline.example.com"
-    api_secondary_domain               = "api.usw2.test.timeline.example.com"
+    assets_copy_regional_domain_name   = "timeline-test-assets-copy.s3.us-west-2.amazonaws.com"
+    api_active_domain                  = "api.usw2.test.timeline.example.com"
+    api_standby_domain                 = "api.use1.test.timeline.example.com"
     logs_bucket_domain_name            = "timeline-test-logs.s3.amazonaws.com"
   }
   assert {
@@ -393,8 +427,12 @@ run "cdn_tls_and_origin_access_control" {
     error_message = "The assets origin is reached through origin access control."
   }
   assert {
-    condition     = length(aws_cloudfront_distribution.this.origin_group) == 1 && length(aws_cloudfront_distribution.this.logging_config) == 1
-    error_message = "The API fails over through an origin group and access is logged."
+    condition     = toset([for g in aws_cloudfront_distribution.this.origin_group : g.origin_id]) == toset(["api-group", "assets-group"]) && length(aws_cloudfront_distribution.this.logging_config) == 1
+    error_message = "The API and the assets fail over through origin groups and access is logged."
+  }
+  assert {
+    condition     = one([for o in aws_cloudfront_distribution.this.origin : o.domain_name if o.origin_id == "api"]) == var.api_active_domain && one([for o in aws_cloudfront_distribution.this.origin : o.domain_name if o.origin_id == "api-standby"]) == var.api_standby_domain
+    error_message = "The api origin dr repoints is declared on the active region (an apply after a failover leaves it there), the standby origin on the other."
   }
 }
 
@@ -460,5 +498,338 @@ run "dr_inventory_written_to_ssm" {
   assert {
     condition     = aws_ssm_parameter.app["/timeline/test/db_host"].value == "db.example"
     error_message = "App parameters are written with this region's value."
+  }
+}
+
+run "routing_controls_one_per_side_with_recovery_control_checks" {
+  command = apply
+  module {
+    source = "../modules/routing-controls"
+  }
+  override_data {
+    target = data.aws_region.current
+    values = { name = "us-west-2" }
+  }
+  override_resource {
+    target = aws_route53recoverycontrolconfig_routing_control.side["secondary"]
+    values = { arn = "arn:aws:route53-recovery-control::123456789012:controlpanel/0a1b2c3d/routingcontrol/secondary" }
+  }
+  variables {
+    name = "timeline-test"
+  }
+  assert {
+    condition     = length(aws_route53recoverycontrolconfig_cluster.this) == 1 && toset(keys(aws_route53recoverycontrolconfig_routing_control.side)) == toset(["primary", "secondary"])
+    error_message = "One cluster, one routing control per side."
+  }
+  assert {
+    condition     = alltrue([for side, check in aws_route53_health_check.side : check.type == "RECOVERY_CONTROL" && check.routing_control_arn == aws_route53recoverycontrolconfig_routing_control.side[side].arn]) && output.control_arns.secondary != output.control_arns.primary
+    error_message = "Each side's health check follows that side's routing control."
+  }
+  assert {
+    condition     = output.cluster_endpoints == [{ region = "us-east-1", url = "https://host-aaaaaa.us-east-1.example.aws/v1" }, { region = "us-west-2", url = "https://host-bbbbbb.us-west-2.example.aws/v1" }]
+    error_message = "The cluster's endpoints are output as dr.yaml's routing_control_cluster.endpoints [{region, url}]."
+  }
+}
+
+run "routing_controls_on_a_shared_cluster" {
+  command = apply
+  module {
+    source = "../modules/routing-controls"
+  }
+  override_data {
+    target = data.aws_region.current
+    values = { name = "us-west-2" }
+  }
+  variables {
+    name = "timeline-test"
+    existing_cluster = {
+      arn       = "arn:aws:route53-recovery-control::123456789012:cluster/shared"
+      endpoints = [{ region = "eu-west-1", url = "https://host-cccccc.eu-west-1.example.aws/v1" }]
+    }
+  }
+  assert {
+    condition     = length(aws_route53recoverycontrolconfig_cluster.this) == 0 && aws_route53recoverycontrolconfig_control_panel.this.cluster_arn == var.existing_cluster.arn && output.cluster_endpoints == var.existing_cluster.endpoints
+    error_message = "With existing_cluster no cluster is created (none is billed here) and its endpoints are passed on."
+  }
+}
+
+run "routing_controls_need_the_arc_region" {
+  command = plan
+  module {
+    source = "../modules/routing-controls"
+  }
+  override_data {
+    target = data.aws_region.current
+    values = { name = "us-east-1" }
+  }
+  variables {
+    name = "timeline-test"
+  }
+  expect_failures = [aws_route53recoverycontrolconfig_cluster.this]
+}
+
+run "dns_routing_controls_make_the_app_record_a_failover_pair" {
+  command = apply
+  module {
+    source = "../modules/dns"
+  }
+  variables {
+    name                          = "timeline-test"
+    zone_name                     = "test.timeline.example.com"
+    regional_endpoints            = { primary = "api.use1.test.timeline.example.com", secondary = "api.usw2.test.timeline.example.com" }
+    routing_control_health_checks = { primary = "hc-primary", secondary = "hc-secondary" }
+  }
+  assert {
+    condition     = length(aws_route53_record.app) == 0 && length(aws_route53_record.app_failover) == 2
+    error_message = "In routing-controls mode app.<zone> is a failover pair, not the simple record dr repoints."
+  }
+  assert {
+    condition     = alltrue([for type, side in { PRIMARY = "primary", SECONDARY = "secondary" } : aws_route53_record.app_failover[type].health_check_id == var.routing_control_health_checks[side] && aws_route53_record.app_failover[type].records == toset([var.regional_endpoints[side]]) && aws_route53_record.app_failover[type].failover_routing_policy[0].type == type])
+    error_message = "Each side's record is that side's endpoint, on that side's routing-control health check."
+  }
+  assert {
+    condition     = output.app_record == { name = "app.test.timeline.example.com", type = "CNAME", ttl = 60 }
+    error_message = "The record dr moves keeps its name, type and TTL."
+  }
+}
+
+run "dns_records_mode_keeps_the_simple_record" {
+  command = apply
+  module {
+    source = "../modules/dns"
+  }
+  variables {
+    name               = "timeline-test"
+    zone_name          = "test.timeline.example.com"
+    regional_endpoints = { primary = "api.use1.test.timeline.example.com", secondary = "api.usw2.test.timeline.example.com" }
+  }
+  assert {
+    condition     = length(aws_route53_record.app) == 1 && length(aws_route53_record.app_failover) == 0 && aws_route53_record.app[0].records == toset([var.regional_endpoints.primary])
+    error_message = "Records mode: app.<zone> is one simple record on the active side, which dr repoints."
+  }
+}
+
+run "cdn_assets_fail_over_to_the_copy" {
+  command = apply
+  module {
+    source = "../modules/cdn"
+  }
+  variables {
+    name                               = "timeline-test"
+    certificate_arn                    = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
+    assets_bucket_regional_domain_name = "timeline-test-assets-use1.s3.us-east-1.amazonaws.com"
+    assets_copy_regional_domain_name   = "timeline-test-assets-copy-usw2.s3.us-west-2.amazonaws.com"
+    api_active_domain                  = "app.test.timeline.example.com"
+    api_standby_domain                 = "api.usw2.test.timeline.example.com"
+    logs_bucket_domain_name            = "timeline-test-logs.s3.amazonaws.com"
+  }
+  assert {
+    condition     = one([for b in aws_cloudfront_distribution.this.ordered_cache_behavior : b.target_origin_id if b.path_pattern == "/assets/*"]) == "assets-group" && one([for b in aws_cloudfront_distribution.this.ordered_cache_behavior : b.allowed_methods if b.path_pattern == "/assets/*"]) == toset(["GET", "HEAD"])
+    error_message = "/assets/* (GET and HEAD only) goes to the assets origin group."
+  }
+  assert {
+    condition     = one([for g in aws_cloudfront_distribution.this.origin_group : [for m in g.member : m.origin_id] if g.origin_id == "assets-group"]) == ["assets", "assets-copy"] && one([for g in aws_cloudfront_distribution.this.origin_group : g.failover_criteria[0].status_codes if g.origin_id == "assets-group"]) == toset([500, 502, 503, 504])
+    error_message = "The group tries the primary's bucket first and fails over to the copy on 5xx."
+  }
+  assert {
+    condition     = one([for o in aws_cloudfront_distribution.this.origin : o.origin_access_control_id if o.origin_id == "assets-copy"]) == aws_cloudfront_origin_access_control.assets.id && one([for o in aws_cloudfront_distribution.this.origin : o.domain_name if o.origin_id == "assets-copy"]) == var.assets_copy_regional_domain_name
+    error_message = "The copy is read through origin access control too."
+  }
+}
+
+run "storage_replicates_assets_and_backups" {
+  command = apply
+  module {
+    source = "../modules/storage"
+  }
+  variables {
+    name_prefix         = "timeline-test"
+    region_code         = "use1"
+    assets_bucket_name  = "timeline-test-assets-use1-123456789012"
+    backups_bucket_name = "timeline-test-backups-use1-123456789012"
+    logs_bucket_name    = "timeline-test-logs-use1-123456789012"
+    backup_replication = {
+      bucket_arn  = "arn:aws:s3:::timeline-test-backups-copy-usw2-123456789012"
+      kms_key_arn = "arn:aws:kms:us-west-2:123456789012:key/backups-copy"
+    }
+    assets_replication = {
+      bucket_arn  = "arn:aws:s3:::timeline-test-assets-copy-usw2-123456789012"
+      kms_key_arn = "arn:aws:kms:us-west-2:123456789012:key/assets-copy"
+    }
+  }
+  assert {
+    condition     = toset(keys(aws_s3_bucket_replication_configuration.this)) == toset(["assets", "backups"]) && aws_s3_bucket_replication_configuration.this["assets"].rule[0].destination[0].bucket == var.assets_replication.bucket_arn && aws_s3_bucket_replication_configuration.this["assets"].rule[0].destination[0].encryption_configuration[0].replica_kms_key_id == var.assets_replication.kms_key_arn
+    error_message = "Assets replicate to their copy under the copy region's key, beside the backups."
+  }
+  assert {
+    condition     = aws_s3_bucket_replication_configuration.this["assets"].rule[0].delete_marker_replication[0].status == "Enabled" && aws_s3_bucket_replication_configuration.this["assets"].rule[0].destination[0].storage_class == "STANDARD"
+    error_message = "Deletes reach the copy too, and served assets stay in STANDARD."
+  }
+  assert {
+    condition     = aws_iam_role.replication["backups"].name == "timeline-test-use1-backup-replication" && aws_iam_role.replication["assets"].name == "timeline-test-use1-assets-replication"
+    error_message = "One replication role per bucket; the backups role keeps its name."
+  }
+}
+
+run "replica_bucket_is_private_encrypted_and_readable_by_cloudfront" {
+  command = apply
+  module {
+    source = "../modules/replica-bucket"
+  }
+  variables {
+    bucket_name              = "timeline-test-assets-copy-usw2-123456789012"
+    purpose                  = "assets-copy"
+    kms_key_arn              = "arn:aws:kms:us-west-2:123456789012:key/assets-copy"
+    reader_distribution_arns = ["arn:aws:cloudfront::123456789012:distribution/EMOCK"]
+  }
+  override_data {
+    target = data.aws_iam_policy_document.this
+    values = { json = "{}" }
+  }
+  assert {
+    condition     = aws_s3_bucket_versioning.this.versioning_configuration[0].status == "Enabled" && one(aws_s3_bucket_server_side_encryption_configuration.this.rule).apply_server_side_encryption_by_default[0].kms_master_key_id == var.kms_key_arn
+    error_message = "The copy is versioned (replication needs it) and encrypted under its own region's key."
+  }
+  assert {
+    condition     = aws_s3_bucket_public_access_block.this.block_public_policy && aws_s3_bucket_public_access_block.this.restrict_public_buckets && aws_s3_bucket_lifecycle_configuration.this.rule[0].noncurrent_version_expiration[0].noncurrent_days == 30
+    error_message = "Public access is blocked and replaced versions expire."
+  }
+}
+
+run "dr_journal_table_keys" {
+  command = apply
+  module {
+    source = "../modules/dr-journal"
+  }
+  variables {
+    table_name  = "timeline-test-dr-journal"
+    kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+  }
+  assert {
+    condition     = aws_dynamodb_table.journal.hash_key == "run" && aws_dynamodb_table.journal.range_key == "seq" && toset([for a in aws_dynamodb_table.journal.attribute : "${a.name}:${a.type}"]) == toset(["run:S", "seq:N"])
+    error_message = "dr's shared journal: hash key run (S), range key seq (N)."
+  }
+  assert {
+    condition     = aws_dynamodb_table.journal.server_side_encryption[0].kms_key_arn == var.kms_key_arn && aws_dynamodb_table.journal.point_in_time_recovery[0].enabled && aws_dynamodb_table.journal.billing_mode == "PAY_PER_REQUEST"
+    error_message = "The journal is KMS-encrypted, recoverable to a point in time, on demand."
+  }
+}
+
+run "gameday_task_runs_dr_with_any_command" {
+  command = apply
+  module {
+    source = "../modules/gameday"
+  }
+  override_data {
+    target = data.aws_region.current
+    values = { name = "us-west-2" }
+  }
+  override_data {
+    target = data.aws_caller_identity.current
+    values = { account_id = "123456789012" }
+  }
+  variables {
+    name                = "timeline-test"
+    app                 = "timeline"
+    environment         = "test"
+    image               = "timeline/dr:0.1.0"
+    dr_config_yaml      = "gameday:\n  report_bucket: timeline-test-dr-reports\n"
+    cluster_arn         = "arn:aws:ecs:us-west-2:123456789012:cluster/timeline-test"
+    subnet_ids          = ["subnet-0a1b2c3d"]
+    security_group_ids  = ["sg-0a1b2c3d"]
+    kms_key_arn         = "arn:aws:kms:us-west-2:123456789012:key/11111111-2222-3333-4444-555555555555"
+    alarm_topic_arn     = "arn:aws:sns:us-west-2:123456789012:timeline-test-alerts"
+    schedule_expression = "cron(0 10 ? * TUE *)"
+  }
+  assert {
+    condition     = jsondecode(aws_ecs_task_definition.gameday.container_definitions)[0].entryPoint == ["/bin/sh", "-c", "printf '%s' \"$DR_CONFIG_YAML\" > \"$DR_CONFIG\" && exec dr \"$@\"", "dr"]
+    error_message = "The entry point writes dr.yaml, then execs dr with the container's command as its arguments (an override replaces the command only)."
+  }
+  assert {
+    condition     = jsondecode(aws_ecs_task_definition.gameday.container_definitions)[0].command == ["gameday", "--to", "secondary"] && output.container_name == "dr" && output.task_definition_family == "timeline-test-dr-gameday"
+    error_message = "By default the task runs the game day; dr.yaml's runner names its container and family."
+  }
+  assert {
+    condition     = aws_iam_role.task.name == "timeline-test-usw2-dr-task" && aws_iam_role.execution.name == "timeline-test-usw2-dr-execution" && length(aws_scheduler_schedule.gameday) == 1 && length(aws_cloudwatch_metric_alarm.drill_failed_or_missing) == 1
+    error_message = "Role names carry the region (IAM is global; both stacks build this module); scheduled, there is a schedule and its alarm."
+  }
+}
+
+run "gameday_module_as_the_runner_only" {
+  command = apply
+  module {
+    source = "../modules/gameday"
+  }
+  override_data {
+    target = data.aws_region.current
+    values = { name = "us-east-1" }
+  }
+  override_data {
+    target = data.aws_caller_identity.current
+    values = { account_id = "123456789012" }
+  }
+  variables {
+    name               = "timeline-test"
+    app                = "timeline"
+    environment        = "test"
+    image              = "timeline/dr:0.1.0"
+    dr_config_yaml     = "version: 1\n"
+    scheduled          = false
+    to                 = "primary"
+    cluster_arn        = "arn:aws:ecs:us-east-1:123456789012:cluster/timeline-test"
+    subnet_ids         = ["subnet-0a1b2c3d"]
+    security_group_ids = ["sg-0a1b2c3d"]
+    kms_key_arn        = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+  }
+  assert {
+    condition     = length(aws_scheduler_schedule.gameday) == 0 && length(aws_iam_role.scheduler) == 0 && length(aws_cloudwatch_metric_alarm.drill_failed_or_missing) == 0 && output.schedule_arn == null
+    error_message = "Not scheduled: only the task definition, its roles and logs (no game-day section needed)."
+  }
+  assert {
+    condition     = aws_iam_role.task.name == "timeline-test-use1-dr-task" && output.task_definition_family == "timeline-test-dr-gameday"
+    error_message = "The other region's roles do not collide; the family is the same in both regions."
+  }
+}
+
+run "gameday_schedule_needs_its_report_bucket" {
+  command = plan
+  module {
+    source = "../modules/gameday"
+  }
+  override_data {
+    target = data.aws_region.current
+    values = { name = "us-west-2" }
+  }
+  variables {
+    name               = "timeline-test"
+    app                = "timeline"
+    environment        = "test"
+    image              = "timeline/dr:0.1.0"
+    dr_config_yaml     = "version: 1\n"
+    cluster_arn        = "arn:aws:ecs:us-west-2:123456789012:cluster/timeline-test"
+    subnet_ids         = ["subnet-0a1b2c3d"]
+    security_group_ids = ["sg-0a1b2c3d"]
+    kms_key_arn        = "arn:aws:kms:us-west-2:123456789012:key/11111111-2222-3333-4444-555555555555"
+    alarm_topic_arn    = "arn:aws:sns:us-west-2:123456789012:timeline-test-alerts"
+  }
+  expect_failures = [aws_scheduler_schedule.gameday]
+}
+
+run "cache_auth_secret_replicated_for_the_datastore_secondary" {
+  command = apply
+  module {
+    source = "../modules/cache"
+  }
+  variables {
+    name                       = "timeline-test"
+    node_type                  = "cache.r6g.large"
+    subnet_ids                 = ["subnet-a", "subnet-b"]
+    security_group_id          = "sg-cache"
+    global_datastore_enabled   = true
+    auth_secret_replica_region = "us-west-2"
+  }
+  assert {
+    condition     = [for r in aws_secretsmanager_secret.auth[0].replica : r.region] == ["us-west-2"]
+    error_message = "The AUTH secret has a replica in the secondary's region, where its tasks read it."
   }
 }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import time
 from dataclasses import dataclass
@@ -24,10 +23,6 @@ class Result:
     stdout: str
     stderr: str
     seconds: float
-
-
-def terraform_binary() -> str | None:
-    return shutil.which("terraform")
 
 
 def run(

@@ -234,3 +234,104 @@ def test_modified_db_parameters_are_user_sourced():
     assert [(p["ParameterName"], p["ParameterValue"], p["Source"]) for p in user] == [
         ("rds.force_ssl", "1", "user")
     ]
+
+
+@mock_aws
+def test_each_rds_instance_has_its_own_resource_id():
+    """A writer and the replica made from it (in its Region, as dr re-creates one beside the
+    instance it retired) each have their own ID, and the provider's lookup finds one."""
+    rds = boto3.client("rds", region_name="us-east-1")
+    rds.create_db_instance(
+        DBInstanceIdentifier="timeline-main",
+        Engine="postgres",
+        DBInstanceClass="db.t4g.micro",
+        AllocatedStorage=20,
+        MasterUsername="admin_user",
+        MasterUserPassword="not-a-real-password",
+    )
+    rds.create_db_instance_read_replica(
+        DBInstanceIdentifier="timeline-main-ro", SourceDBInstanceIdentifier="timeline-main"
+    )
+    ids = {
+        db["DBInstanceIdentifier"]: db["DbiResourceId"]
+        for db in rds.describe_db_instances()["DBInstances"]
+    }
+    assert ids["timeline-main"] != ids["timeline-main-ro"]
+    assert all(v.startswith("db-") and len(v) == 29 for v in ids.values())
+    rds.modify_db_instance(
+        DBInstanceIdentifier="timeline-main",
+        NewDBInstanceIdentifier="timeline-main-retired",
+        ApplyImmediately=True,
+    )
+    found = rds.describe_db_instances(
+        Filters=[{"Name": "dbi-resource-id", "Values": [ids["timeline-main"]]}]
+    )["DBInstances"]
+    assert [db["DBInstanceIdentifier"] for db in found] == ["timeline-main-retired"]
+
+
+@mock_aws
+def test_cross_region_replica_takes_subnet_and_parameter_groups_of_its_region():
+    source = boto3.client("rds", region_name="us-west-2")
+    source.create_db_parameter_group(
+        DBParameterGroupName="tls-only", DBParameterGroupFamily="postgres16", Description="tls"
+    )
+    source.create_db_instance(
+        DBInstanceIdentifier="timeline-main-dr",
+        Engine="postgres",
+        EngineVersion="16.4",
+        DBInstanceClass="db.t4g.micro",
+        AllocatedStorage=20,
+        MasterUsername="admin_user",
+        MasterUserPassword="not-a-real-password",
+        DBParameterGroupName="tls-only",
+    )
+    arn = source.describe_db_instances()["DBInstances"][0]["DBInstanceArn"]
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    vpc = ec2.create_vpc(CidrBlock="10.10.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.10.{i}.0/24", AvailabilityZone=az)["Subnet"][
+            "SubnetId"
+        ]
+        for i, az in enumerate(("us-east-1a", "us-east-1b"))
+    ]
+    rds = boto3.client("rds", region_name="us-east-1")
+    rds.create_db_subnet_group(
+        DBSubnetGroupName="timeline-main", DBSubnetGroupDescription="db", SubnetIds=subnets
+    )
+    rds.create_db_instance_read_replica(
+        DBInstanceIdentifier="timeline-main",
+        SourceDBInstanceIdentifier=arn,
+        DBSubnetGroupName="timeline-main",
+    )
+    replica = rds.describe_db_instances(DBInstanceIdentifier="timeline-main")["DBInstances"][0]
+    assert replica["DBSubnetGroup"]["DBSubnetGroupName"] == "timeline-main"
+    assert replica["DBSubnetGroup"]["VpcId"] == vpc
+    assert replica["ReadReplicaSourceDBInstanceIdentifier"] == arn
+    # The source's group does not exist here: the replica has the engine's default one.
+    assert [g["DBParameterGroupName"] for g in replica["DBParameterGroups"]] == [
+        "default.postgres16"
+    ]
+
+
+@mock_aws
+def test_replication_rules_are_answered_as_put():
+    s3 = boto3.client("s3", region_name="us-east-1")
+    for bucket in ("assets-source", "assets-copy"):
+        s3.create_bucket(Bucket=bucket)
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    rule = {
+        "ID": "assets-to-peer-region", "Priority": 0, "Status": "Enabled", "Filter": {},
+        "DeleteMarkerReplication": {"Status": "Enabled"},
+        "SourceSelectionCriteria": {"SseKmsEncryptedObjects": {"Status": "Enabled"}},
+        "Destination": {"Bucket": "arn:aws:s3:::assets-copy", "StorageClass": "STANDARD"},
+    }
+    s3.put_bucket_replication(Bucket="assets-source", ReplicationConfiguration={
+        "Role": "arn:aws:iam::123456789012:role/replicate", "Rules": [rule]})
+    [answered] = s3.get_bucket_replication(Bucket="assets-source")[
+        "ReplicationConfiguration"]["Rules"]
+    assert answered["DeleteMarkerReplication"] == {"Status": "Enabled"}
+    assert answered["SourceSelectionCriteria"] == rule["SourceSelectionCriteria"]
+    assert answered["Destination"] == rule["Destination"]
+    assert "Prefix" not in answered["Filter"]
+    with pytest.raises(s3.exceptions.ClientError, match="ReplicationConfigurationNotFound"):
+        s3.get_bucket_replication(Bucket="assets-copy")

@@ -1,225 +1,34 @@
 """Apply bootstrap, primary and secondary (dev sizes) onto moto, then prove a second plan is clean.
 
-The stacks carry no emulator settings: this test copies terraform/ to a temporary
-directory and writes `emulator_override.tf` files there that point every AWS
-provider (and the S3 backend) at an in-process moto server on 127.0.0.1.
+The apply is the session's (conftest.py, emulator_stacks.py): these tests read the estate as
+it left it, and run before test_after_failover.py moves it.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import socket
-import time
-from pathlib import Path
+import subprocess
+from datetime import UTC, datetime
 
-import boto3
+import emulator_stacks as stacks
 import pytest
 import terraform_cli as tfcli
 
 pytestmark = [
     pytest.mark.emulator,
     pytest.mark.timeout(900),
-    pytest.mark.skipif(tfcli.terraform_binary() is None, reason="terraform not installed"),
+    pytest.mark.needs("terraform"),
 ]
 
-HERE = Path(__file__).resolve().parent
-ENV_DIR = tfcli.TERRAFORM_DIR / "environments" / "dev"
-ACCOUNT_ID = "123456789012"  # what moto's STS answers
-PRIMARY_REGION = "us-east-1"
-SECONDARY_REGION = "us-west-2"
-# Provider endpoint keys of every service the stacks use.
-SERVICES = (
-    "acm",
-    "applicationautoscaling",
-    "budgets",
-    "cloudfront",
-    "cloudwatch",
-    "configservice",
-    "dynamodb",
-    "ec2",
-    "ecr",
-    "ecs",
-    "elasticache",
-    "elbv2",
-    "iam",
-    "kms",
-    "logs",
-    "rds",
-    "route53",
-    "s3",
-    "scheduler",
-    "secretsmanager",
-    "sns",
-    "ssm",
-    "sts",
-    "xray",
-)
-PROVIDER_ALIASES = {
-    "bootstrap": ("primary", "secondary"),
-    "primary": (None, "secondary", "global"),
-    "secondary": (None,),
-}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _provider_override(endpoint: str, aliases: tuple[str | None, ...]) -> str:
-    endpoints = "\n".join(f'    {name} = "{endpoint}"' for name in SERVICES)
-    blocks = []
-    for alias in aliases:
-        alias_line = f'  alias = "{alias}"\n' if alias else ""
-        blocks.append(
-            f'provider "aws" {{\n{alias_line}'
-            '  access_key                  = "test"\n'
-            '  secret_key                  = "test"\n'
-            "  skip_credentials_validation = true\n"
-            "  skip_metadata_api_check     = true\n"
-            "  s3_use_path_style           = true\n"
-            # The SDK's default 25 retries would turn each of moto's 500s into
-            # minutes of waiting; none at all fails the apply on a dropped
-            # keep-alive connection to the server (seen once in three applies).
-            "  max_retries                 = 3\n"
-            f"  endpoints {{\n{endpoints}\n  }}\n}}\n"
-        )
-    return "\n".join(blocks)
-
-
-def _backend_override(endpoint: str) -> str:
-    # Replaces the stacks' partial backend "s3" {}; bucket, key, region, lock
-    # table and KMS key still come from environments/dev/<stack>.s3.tfbackend.
-    return (
-        "terraform {\n"
-        '  backend "s3" {\n'
-        '    access_key                  = "test"\n'
-        '    secret_key                  = "test"\n'
-        "    skip_credentials_validation = true\n"
-        "    skip_requesting_account_id  = true\n"
-        "    skip_metadata_api_check     = true\n"
-        "    use_path_style              = true\n"
-        f'    endpoints = {{ s3 = "{endpoint}", dynamodb = "{endpoint}",\n'
-        f'                  sts = "{endpoint}", iam = "{endpoint}" }}\n'
-        "  }\n"
-        "}\n"
-    )
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint():
-    from moto import settings
-    from moto.server import ThreadedMotoServer
-
-    from dr.lab.fidelity import terraform as fidelity_terraform
-
-    fidelity_terraform.apply()
-    # ACM issues a DNS-validated certificate once the records exist; moto's
-    # stand-in for that is a delay, which here would only slow the apply.
-    saved_wait = settings.ACM_VALIDATION_WAIT
-    settings.ACM_VALIDATION_WAIT = 0
-    # The stacks attach AWS managed policies (AWS_ConfigRole, the RDS enhanced
-    # monitoring role), which moto only knows when asked to load them.
-    saved_managed = os.environ.get("MOTO_IAM_LOAD_MANAGED_POLICIES")
-    os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
-        settings.ACM_VALIDATION_WAIT = saved_wait
-        if saved_managed is None:
-            os.environ.pop("MOTO_IAM_LOAD_MANAGED_POLICIES", None)
-        else:
-            os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = saved_managed
-
-
-@pytest.fixture(scope="module")
-def workdir(tmp_path_factory, moto_endpoint) -> Path:
-    root = tmp_path_factory.mktemp("tf") / "terraform"
-    shutil.copytree(
-        tfcli.TERRAFORM_DIR,
-        root,
-        ignore=shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*"),
-    )
-    for stack, aliases in PROVIDER_ALIASES.items():
-        override = _provider_override(moto_endpoint, aliases)
-        if stack != "bootstrap":
-            override += "\n" + _backend_override(moto_endpoint)
-        (root / stack / "emulator_override.tf").write_text(override)
-    return root
-
-
-@pytest.fixture(scope="module")
-def aws_env(moto_endpoint) -> dict[str, str]:
-    return {
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": PRIMARY_REGION,
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }
-
-
-def _boto(service: str, region: str, endpoint: str):
-    return boto3.client(
-        service,
-        region_name=region,
-        endpoint_url=endpoint,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
-
-
-def _var_files(stack: str) -> list[str]:
-    files = [f"-var-file={ENV_DIR / f'{stack}.tfvars'}"]
-    emulator_vars = HERE / "emulator" / f"{stack}.tfvars"
-    if emulator_vars.exists():
-        files.append(f"-var-file={emulator_vars}")
-    return files
-
-
-@pytest.fixture(scope="module")
-def applied(workdir, aws_env, moto_endpoint) -> dict[str, dict]:
-    """Init and apply the three stacks in order; return their outputs and timings."""
-    durations: dict[str, float] = {}
-    outputs: dict[str, dict] = {}
-    for stack in tfcli.ROOT_STACKS:
-        cwd = workdir / stack
-        backend = (
-            [] if stack == "bootstrap" else [f"-backend-config={ENV_DIR / f'{stack}.s3.tfbackend'}"]
-        )
-        tfcli.check(tfcli.run(tfcli.init_args(*backend), cwd, aws_env), f"init {stack}")
-        started = time.monotonic()
-        tfcli.check(
-            tfcli.run(
-                ["apply", "-auto-approve", "-no-color", "-input=false", *_var_files(stack)],
-                cwd,
-                aws_env,
-            ),
-            f"apply {stack}",
-        )
-        durations[stack] = time.monotonic() - started
-        print(f"terraform apply {stack}: {durations[stack]:.1f} s")
-        out = tfcli.check(
-            tfcli.run(["output", "-json", "-no-color"], cwd, aws_env), f"output {stack}"
-        )
-        outputs[stack] = json.loads(out.stdout)
-    return {"durations": durations, "outputs": outputs, "workdir": workdir}
+ACCOUNT_ID = stacks.ACCOUNT_ID
+PRIMARY_REGION = stacks.PRIMARY_REGION
+SECONDARY_REGION = stacks.SECONDARY_REGION
+_boto = stacks.boto
 
 
 def test_second_plan_has_no_changes(applied, aws_env):
     for stack in tfcli.ROOT_STACKS:
-        cwd = applied["workdir"] / stack
-        result = tfcli.run(
-            ["plan", "-detailed-exitcode", "-no-color", "-input=false", *_var_files(stack)],
-            cwd,
-            aws_env,
-        )
+        result = stacks.terraform(applied["workdir"], stack, "plan", aws_env, "-detailed-exitcode")
         print(f"terraform plan {stack}: exit {result.returncode} in {result.seconds:.1f} s")
         assert result.returncode == 0, (
             f"{stack} plan is not clean (exit {result.returncode}):\n"
@@ -298,74 +107,26 @@ def test_dr_inventory_in_outputs_and_ssm(applied, moto_endpoint):
     assert json.loads(copy["Parameter"]["Value"]) == primary_inventory
 
 
-@pytest.fixture
-def health_endpoint():
-    """Stands in for the regions' /health: the emulator has ALBs but no app behind them."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    class Health(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 (http.server's naming)
-            self.send_response(200 if self.path.startswith("/health") else 404)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Health)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def test_rendered_config_passes_dr_plan(applied, moto_endpoint, health_endpoint, tmp_path):
     """Issue 4, acceptance 4: dr.yaml rendered from the two stacks' outputs is ready."""
-    import subprocess
-
-    import yaml
-
-    paths = {}
-    for stack in ("primary", "secondary"):
-        paths[stack] = tmp_path / f"{stack}.json"
-        paths[stack].write_text(json.dumps(applied["outputs"][stack]))
-    env = {
-        **os.environ,
-        "AWS_ENDPOINT_URL": moto_endpoint,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": PRIMARY_REGION,
-    }
-    render = subprocess.run(
-        [
-            "dr",
-            "config",
-            "render",
-            "--primary",
-            str(paths["primary"]),
-            "--secondary",
-            str(paths["secondary"]),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-    assert render.returncode == 0, render.stdout + render.stderr
-    config = yaml.safe_load(render.stdout)
+    config_path = tmp_path / "dr.yaml"
+    config = stacks.render_dr_yaml(applied["outputs"], health_endpoint, config_path)
     assert config["regions"] == {"primary": PRIMARY_REGION, "secondary": SECONDARY_REGION}
     assert config["databases"] == [
         {"name": "main", "primary": "timeline-dev-main", "secondary": "timeline-dev-main-dr"}
     ]
-    # The only substitution: the health URLs, whose app does not exist here.
-    for check in config["health"]:
-        check["primary"] = f"{health_endpoint}/health/{PRIMARY_REGION}"
-        check["secondary"] = f"{health_endpoint}/health/{SECONDARY_REGION}"
-    config_path = tmp_path / "dr.yaml"
-    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+    # Issue 19: the shared journal and the runner, each side's in its own region's network.
+    assert config["journal"] == {"dynamodb_table": "timeline-dev-dr-journal"}
+    runner = config["runner"]
+    assert (runner["cluster"], runner["task_definition"], runner["container"]) == (
+        "timeline-dev", "timeline-dev-dr-gameday", "dr")
+    for role, region in (("primary", PRIMARY_REGION), ("secondary", SECONDARY_REGION)):
+        ec2 = _boto("ec2", region, moto_endpoint)
+        subnets = ec2.describe_subnets(SubnetIds=runner["subnets"][role])["Subnets"]
+        assert subnets and all(not s["MapPublicIpOnLaunch"] for s in subnets)
+        ec2.describe_security_groups(GroupIds=runner["security_groups"][role])
+    # Records mode (dev): no routing controls; no Global Datastore on the emulator.
+    assert "routing_control_cluster" not in config and config["caches"] == []
     plan = subprocess.run(
         [
             "dr",
@@ -379,10 +140,100 @@ def test_rendered_config_passes_dr_plan(applied, moto_endpoint, health_endpoint,
         ],
         capture_output=True,
         text=True,
-        env=env,
+        env=stacks.dr_env(moto_endpoint),
         timeout=300,
     )
     assert plan.returncode == 0, plan.stdout + plan.stderr
+
+
+def test_journal_tables_in_both_regions(applied, moto_endpoint):
+    """Issue 19: dr's shared journal has a table of one name in each region, keyed as dr
+    writes it (run, seq), encrypted and recoverable."""
+    for region in (PRIMARY_REGION, SECONDARY_REGION):
+        dynamodb = _boto("dynamodb", region, moto_endpoint)
+        table = dynamodb.describe_table(TableName="timeline-dev-dr-journal")["Table"]
+        assert {(k["AttributeName"], k["KeyType"]) for k in table["KeySchema"]} == {
+            ("run", "HASH"), ("seq", "RANGE")}
+        assert {(a["AttributeName"], a["AttributeType"]) for a in table[
+            "AttributeDefinitions"]} == {("run", "S"), ("seq", "N")}
+        assert table["SSEDescription"]["SSEType"] == "KMS"
+        backups = dynamodb.describe_continuous_backups(TableName="timeline-dev-dr-journal")
+        assert backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"][
+            "PointInTimeRecoveryStatus"] == "ENABLED"
+
+
+def test_assets_and_backups_replicate_to_the_standby_region(applied, moto_endpoint):
+    """Issue 18: the primary's assets (CloudFront's failover origin) and backups are copied
+    into buckets in the standby region, under that region's keys, deletes included."""
+    s3 = _boto("s3", PRIMARY_REGION, moto_endpoint)
+    for purpose in ("assets", "backups"):
+        source = f"timeline-dev-{purpose}-use1-{ACCOUNT_ID}"
+        copy = f"timeline-dev-{purpose}-copy-usw2-{ACCOUNT_ID}"
+        [rule] = s3.get_bucket_replication(Bucket=source)["ReplicationConfiguration"]["Rules"]
+        assert rule["Status"] == "Enabled"
+        assert rule["Destination"]["Bucket"] == f"arn:aws:s3:::{copy}"
+        assert ":us-west-2:" in rule["Destination"]["EncryptionConfiguration"]["ReplicaKmsKeyID"]
+        assert rule["DeleteMarkerReplication"] == {"Status": "Enabled"}
+        assert s3.get_bucket_location(Bucket=copy)["LocationConstraint"] == SECONDARY_REGION
+        assert s3.get_bucket_versioning(Bucket=copy)["Status"] == "Enabled"
+
+
+def test_runner_task_runs_the_command_dr_remote_gives(applied, moto_endpoint,
+                                                       health_endpoint, tmp_path):
+    """Issue 19: each region's runner task, as the stacks applied it, takes the command
+    override `dr failover --remote` sends (dr/remote.py) through RunTask, and its container
+    runs exactly that `dr`. moto starts no container, so the test plays it: the task
+    definition's entry point with the override's command, the definition's environment,
+    and the rendered dr.yaml as DR_CONFIG_YAML (the stacks were given a placeholder: the
+    real one is rendered from their outputs). What it cannot show is in
+    docs/emulator-notes.md (Fargate starting the image, the task role's permissions)."""
+    from dr.remote import task_command
+    from dr.runbook.run import new_run_id
+
+    config = stacks.render_dr_yaml(applied["outputs"], health_endpoint, tmp_path / "dr.yaml")
+    runner = config["runner"]
+    for role, region in (("secondary", SECONDARY_REGION), ("primary", PRIMARY_REGION)):
+        run_id = new_run_id(datetime.now(UTC))
+        # The failover to the standby, as a dry run (the estate must not move here); the
+        # primary's runner is asked to list the runs (any command goes).
+        command = (task_command("secondary", run_id, ["--dry-run"]) if role == "secondary"
+                   else ["runs", "--json"])
+        ecs = _boto("ecs", region, moto_endpoint)
+        started = ecs.run_task(
+            cluster=runner["cluster"], taskDefinition=runner["task_definition"],
+            launchType="FARGATE", count=1, startedBy="dr-remote",
+            networkConfiguration={"awsvpcConfiguration": {
+                "subnets": runner["subnets"][role],
+                "securityGroups": runner["security_groups"][role],
+                "assignPublicIp": "DISABLED"}},
+            overrides={"containerOverrides": [{"name": runner["container"],
+                                               "command": command}]})
+        assert started["failures"] == [] and len(started["tasks"]) == 1, started
+        task = started["tasks"][0]
+        definition = ecs.describe_task_definition(taskDefinition=task["taskDefinitionArn"])[
+            "taskDefinition"]["containerDefinitions"][0]
+        [override] = task["overrides"]["containerOverrides"]
+        assert override["command"] == command
+
+        container = tmp_path / f"task-{role}"
+        container.mkdir()
+        environment = {e["name"]: e["value"] for e in definition["environment"]}
+        assert environment["DR_CONFIG"] == "/work/dr.yaml"
+        environment["DR_CONFIG"] = str(container / "dr.yaml")  # the task's /work volume
+        environment["DR_CONFIG_YAML"] = (tmp_path / "dr.yaml").read_text()
+        ran = subprocess.run(
+            [*definition["entryPoint"], *override["command"]], cwd=container,
+            env={**stacks.dr_env(moto_endpoint), **environment,
+                 "DR_LOCK_DIR": str(container / "locks")},
+            capture_output=True, text=True, timeout=300)
+        ecs.stop_task(cluster=runner["cluster"], task=task["taskArn"], reason="played")
+        assert ran.returncode == 0, ran.stdout + ran.stderr
+        assert (container / "dr.yaml").read_text() == environment["DR_CONFIG_YAML"]
+        if role == "secondary":
+            report = json.loads((container / ".dr" / "runs" / run_id / "report.json").read_text())
+            assert report["run_id"] == run_id and report["dry_run"] is True
+        else:
+            assert isinstance(json.loads(ran.stdout), list)
 
 
 def test_apply_durations_reported(applied):

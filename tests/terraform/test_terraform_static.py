@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import terraform_cli as tfcli
 
-pytestmark = pytest.mark.skipif(tfcli.terraform_binary() is None, reason="terraform not installed")
+pytestmark = pytest.mark.needs("terraform")
 
 
 def test_fmt_is_clean():
@@ -20,6 +20,7 @@ def test_root_stack_validates(stack):
     tfcli.check(tfcli.run(["validate", "-no-color"], cwd), f"validate {stack}")
 
 
+@pytest.mark.slow  # 25 s; .ci/terraform-checks runs the same `terraform test` too
 def test_module_properties():
     """terraform/tests: each module's seed properties on the mock provider."""
     cwd = tfcli.TERRAFORM_DIR / "tests"

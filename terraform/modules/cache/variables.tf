@@ -82,6 +82,12 @@ variable "global_replication_group_id" {
   }
 }
 
+variable "auth_secret_replica_region" {
+  description = "Replicate the AUTH secret to this region (the Global Datastore's secondary region, whose tasks read it there); null: no replica."
+  type        = string
+  default     = null
+}
+
 variable "snapshot_retention_days" {
   description = "Days of daily snapshots kept."
   type        = number

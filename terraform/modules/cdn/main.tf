@@ -1,10 +1,14 @@
 locals {
   tags = merge(var.tags, { Module = "cdn" })
   # AWS managed policies, identical in every account.
-  caching_optimized         = "658327ea-f89d-4fab-a63d-7e88639e58f6"
-  caching_disabled          = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
-  all_viewer_except_host    = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
-  assets_origin_id          = "assets"
+  caching_optimized      = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+  caching_disabled       = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+  all_viewer_except_host = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+  assets_origin_id       = "assets"
+  assets_copy_origin_id  = "assets-copy"
+  assets_origin_group_id = "assets-group"
+  # With a copy in the other region, /assets/* goes to an origin group failing over to it.
+  assets_target             = var.assets_copy_regional_domain_name == null ? local.assets_origin_id : local.assets_origin_group_id
   api_standby_origin_id     = "${var.api_origin_id}-standby"
   api_origin_group_id       = "${var.api_origin_id}-group"
   api_origin_protocol_setup = { http_port = 80, https_port = 443, origin_protocol_policy = "https-only", origin_ssl_protocols = ["TLSv1.2"] }
@@ -66,11 +70,35 @@ resource "aws_cloudfront_distribution" "this" {
     origin_access_control_id = aws_cloudfront_origin_access_control.assets.id
   }
 
-  # dr repoints this origin's domain to the active region; the standby origin
-  # below stays on the secondary so GET traffic fails over even before dr runs.
+  # The replicated copy in the other region: CloudFront reads it when the primary's bucket
+  # answers 5xx or not at all (a regional S3 outage), for GET and HEAD, which is all
+  # /assets/* allows. Uploads keep going to the primary's bucket (terraform/README.md, "What
+  # fails over").
+  origin {
+    origin_id                = local.assets_copy_origin_id
+    domain_name              = var.assets_copy_regional_domain_name
+    origin_access_control_id = aws_cloudfront_origin_access_control.assets.id
+  }
+
+  origin_group {
+    origin_id = local.assets_origin_group_id
+    failover_criteria {
+      status_codes = [500, 502, 503, 504]
+    }
+    member {
+      origin_id = local.assets_origin_id
+    }
+    member {
+      origin_id = local.assets_copy_origin_id
+    }
+  }
+
+  # dr repoints this origin's domain to the active region, and the stack declares the
+  # same (dr_state), so an apply after a failover leaves it there. The standby origin is
+  # the other region, so GET traffic fails over even before dr runs.
   origin {
     origin_id   = var.api_origin_id
-    domain_name = var.api_primary_domain
+    domain_name = var.api_active_domain
     custom_origin_config {
       http_port              = local.api_origin_protocol_setup.http_port
       https_port             = local.api_origin_protocol_setup.https_port
@@ -81,7 +109,7 @@ resource "aws_cloudfront_distribution" "this" {
 
   origin {
     origin_id   = local.api_standby_origin_id
-    domain_name = var.api_secondary_domain
+    domain_name = var.api_standby_domain
     custom_origin_config {
       http_port              = local.api_origin_protocol_setup.http_port
       https_port             = local.api_origin_protocol_setup.https_port
@@ -130,7 +158,7 @@ resource "aws_cloudfront_distribution" "this" {
 
   ordered_cache_behavior {
     path_pattern               = "/assets/*"
-    target_origin_id           = local.assets_origin_id
+    target_origin_id           = local.assets_origin_group_id
     viewer_protocol_policy     = "redirect-to-https"
     allowed_methods            = ["GET", "HEAD"]
     cached_methods             = ["GET", "HEAD"]

@@ -22,3 +22,8 @@ output "api_origin_id" {
   description = "Origin ID dr repoints."
   value       = var.api_origin_id
 }
+
+output "api_origin_domain" {
+  description = "Where the api origin points: the active region's ALB host name, or the failover name routing controls drive."
+  value       = var.api_active_domain
+}

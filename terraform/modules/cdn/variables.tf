@@ -29,6 +29,11 @@ variable "assets_bucket_regional_domain_name" {
   type        = string
 }
 
+variable "assets_copy_regional_domain_name" {
+  description = "Regional domain of the assets bucket's replicated copy in the other region: /assets/* fails over to it (GET/HEAD, on 5xx or no answer)."
+  type        = string
+}
+
 variable "api_origin_id" {
   description = "Origin ID that dr repoints to the active region."
   type        = string
@@ -40,13 +45,13 @@ variable "api_origin_id" {
   }
 }
 
-variable "api_primary_domain" {
-  description = "Host name of the primary region's ALB (a stable name in the zone, not the ALB's own)."
+variable "api_active_domain" {
+  description = "Host name of the active region's ALB (a stable name in the zone, not the ALB's own): where dr points the api origin."
   type        = string
 }
 
-variable "api_secondary_domain" {
-  description = "Host name of the secondary region's ALB."
+variable "api_standby_domain" {
+  description = "Host name of the other region's ALB, the origin group's failover member."
   type        = string
 }
 

@@ -19,7 +19,7 @@ variable "region_code" {
 }
 
 variable "source_db_arn" {
-  description = "ARN of the instance to replicate from (a cross-region read replica); null for a writer."
+  description = "ARN of the instance in the other region: the source whenever this one is a replica (required with created_as_replica or role replica)."
   type        = string
   default     = null
 
@@ -29,20 +29,31 @@ variable "source_db_arn" {
   }
 }
 
-variable "promoted" {
-  description = "The replica has been promoted by a failover; stop declaring it as a replica so Terraform does not fight dr."
+variable "created_as_replica" {
+  description = "Terraform creates the instance as a cross-region read replica of source_db_arn (the standby's); false: as a writer."
   type        = bool
   default     = false
 }
 
-variable "engine_version" {
-  description = "PostgreSQL major.minor version of a writer (a replica follows its source)."
+variable "role" {
+  description = "What dr has left the instance under `identifier` as (from the stack's dr_state): writer, replica (of source_db_arn) or fenced (a former writer, its security groups swapped for dr's fence). Checked against the instance at plan time."
   type        = string
-  default     = "16.4"
+  default     = "writer"
 
   validation {
-    condition     = can(regex("^[0-9]{2}(\\.[0-9]+)?$", var.engine_version))
-    error_message = "engine_version must look like 16.4."
+    condition     = contains(["writer", "replica", "fenced"], var.role)
+    error_message = "role must be writer, replica or fenced."
+  }
+}
+
+variable "engine_version" {
+  description = "PostgreSQL major version of an instance Terraform creates as a writer. Major only: AWS applies minor upgrades (auto_minor_version_upgrade) and the provider reads 16.8 as matching 16, so no plan asks for a downgrade afterwards. A replica follows its source."
+  type        = string
+  default     = "16"
+
+  validation {
+    condition     = can(regex("^[0-9]{2}$", var.engine_version))
+    error_message = "engine_version must be a major version such as 16."
   }
 }
 
@@ -141,12 +152,6 @@ variable "kms_key_arn" {
     condition     = can(regex("^arn:aws[a-z-]*:kms:", var.kms_key_arn))
     error_message = "kms_key_arn must be a KMS key ARN."
   }
-}
-
-variable "subnet_group_enabled" {
-  description = "Place the instance in a subnet group built from subnet_ids (false only on the emulator, which looks cross-region replicas' groups up in the wrong region)."
-  type        = bool
-  default     = true
 }
 
 variable "subnet_ids" {

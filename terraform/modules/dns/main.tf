@@ -38,17 +38,42 @@ resource "aws_route53_record" "failover" {
   }
 }
 
-# The record dr repoints during a failover; Terraform only creates it, so that
-# an apply after a failover does not silently send traffic back to the old region.
+# The record dr repoints during a failover (records mode); Terraform only creates it
+# (pointing at the active region), so that no apply, even one with a stale dr_state, sends
+# traffic back to the old region.
 resource "aws_route53_record" "app" {
+  count   = var.routing_control_health_checks == null ? 1 : 0
   zone_id = aws_route53_zone.this.zone_id
   name    = "${var.app_record_label}.${var.zone_name}"
   type    = "CNAME"
   ttl     = var.ttl
-  records = [var.regional_endpoints["primary"]]
+  records = [var.regional_endpoints[var.active]]
 
   lifecycle {
     ignore_changes = [records]
+  }
+}
+
+moved {
+  from = aws_route53_record.app
+  to   = aws_route53_record.app[0]
+}
+
+# Routing-controls mode: the same name as a PRIMARY/SECONDARY pair whose health checks follow
+# ARC routing controls. dr moves it by turning controls On and Off (the cluster's data
+# plane); nothing here changes when it does, so there is nothing for an apply to undo.
+resource "aws_route53_record" "app_failover" {
+  for_each        = var.routing_control_health_checks == null ? {} : { PRIMARY = "primary", SECONDARY = "secondary" }
+  zone_id         = aws_route53_zone.this.zone_id
+  name            = "${var.app_record_label}.${var.zone_name}"
+  type            = "CNAME"
+  ttl             = var.ttl
+  records         = [var.regional_endpoints[each.value]]
+  set_identifier  = "${each.value}-routing-control"
+  health_check_id = var.routing_control_health_checks[each.value]
+
+  failover_routing_policy {
+    type = each.key
   }
 }
 

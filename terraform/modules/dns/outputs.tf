@@ -9,11 +9,11 @@ output "name_servers" {
 }
 
 output "app_record" {
-  description = "The record dr repoints: name, type, ttl."
+  description = "The record dr moves: name, type, ttl (a simple record, or the failover pair of routing-controls mode)."
   value = {
-    name = aws_route53_record.app.name
-    type = aws_route53_record.app.type
-    ttl  = aws_route53_record.app.ttl
+    name = "${var.app_record_label}.${var.zone_name}"
+    type = "CNAME"
+    ttl  = var.ttl
   }
 }
 

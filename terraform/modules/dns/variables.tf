@@ -23,6 +23,17 @@ variable "regional_endpoints" {
   }
 }
 
+variable "active" {
+  description = "The side taking traffic (primary or secondary): where app.<zone> points when it is created."
+  type        = string
+  default     = "primary"
+
+  validation {
+    condition     = contains(["primary", "secondary"], var.active)
+    error_message = "active must be primary or secondary."
+  }
+}
+
 variable "health_path" {
   description = "Path the Route 53 health checks request."
   type        = string
@@ -60,6 +71,17 @@ variable "ttl" {
   validation {
     condition     = var.ttl >= 5 && var.ttl <= 300
     error_message = "ttl must be between 5 and 300 seconds for a timely failover."
+  }
+}
+
+variable "routing_control_health_checks" {
+  description = "RECOVERY_CONTROL health check IDs keyed primary and secondary (the routing-controls module): app.<zone> is then a failover pair driven by ARC routing controls. null: records mode, a simple record dr repoints."
+  type        = map(string)
+  default     = null
+
+  validation {
+    condition     = var.routing_control_health_checks == null || try(length(setsubtract(["primary", "secondary"], keys(var.routing_control_health_checks))) == 0 && length(var.routing_control_health_checks) == 2, false)
+    error_message = "routing_control_health_checks must have exactly the keys primary and secondary."
   }
 }
 

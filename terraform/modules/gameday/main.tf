@@ -5,11 +5,18 @@ data "aws_partition" "current" {}
 locals {
   tags      = merge(var.tags, { Module = "gameday" })
   container = "dr"
-  # The image's entry point is `dr`; the task first writes its dr.yaml onto the one writable
-  # volume (the root filesystem is read-only), then execs dr with the arguments after "--".
-  script  = "printf '%s' \"$DR_CONFIG_YAML\" > \"$DR_CONFIG\" && exec dr gameday \"$@\""
-  args    = concat(["--to", var.to], var.allow_prod ? ["--allow-prod"] : [])
-  account = data.aws_caller_identity.current.account_id
+  # The task first writes its dr.yaml onto the one writable volume (the root filesystem is
+  # read-only), then execs dr with the container's command as its arguments: the game day's
+  # by default, or whatever `aws ecs run-task --overrides` gives (`dr failover --remote` gives
+  # ["failover", "--to", R, "--yes", "--run-id", RUN_ID]). "dr" is the script's $0.
+  entry_point = ["/bin/sh", "-c", "printf '%s' \"$DR_CONFIG_YAML\" > \"$DR_CONFIG\" && exec dr \"$@\"", "dr"]
+  command     = concat(["gameday", "--to", var.to], var.allow_prod ? ["--allow-prod"] : [])
+  account     = data.aws_caller_identity.current.account_id
+  # IAM is global: the stacks of both regions build this module, so role names carry the
+  # region (us-west-2 -> usw2) and the task definition's family does not.
+  region_parts = split("-", data.aws_region.current.name)
+  region_code  = join("", [local.region_parts[0], substr(local.region_parts[1], 0, 1), local.region_parts[2]])
+  role_prefix  = "${var.name}-${local.region_code}-dr"
 }
 
 resource "aws_cloudwatch_log_group" "gameday" {
@@ -36,7 +43,7 @@ data "aws_iam_policy_document" "ecs_tasks_trust" {
 
 # What dr itself may do: exactly the generated policy, nothing added here.
 resource "aws_iam_role" "task" {
-  name               = "${var.name}-dr-gameday-task"
+  name               = "${local.role_prefix}-task"
   assume_role_policy = data.aws_iam_policy_document.ecs_tasks_trust.json
   tags               = local.tags
 }
@@ -49,7 +56,7 @@ resource "aws_iam_role_policy" "task" {
 
 # What ECS needs to start the task: pull the image, write its logs.
 resource "aws_iam_role" "execution" {
-  name               = "${var.name}-dr-gameday-execution"
+  name               = "${local.role_prefix}-execution"
   assume_role_policy = data.aws_iam_policy_document.ecs_tasks_trust.json
   tags               = local.tags
 }
@@ -82,9 +89,12 @@ resource "aws_ecs_task_definition" "gameday" {
     image                  = var.image
     essential              = true
     readonlyRootFilesystem = true
-    entryPoint             = ["/bin/sh", "-c"]
-    command                = concat([local.script, "dr-gameday"], local.args)
-    workingDirectory       = "/work"
+    entryPoint             = local.entry_point
+    command                = local.command
+    # The task's memory again as the container's hard limit: AWS takes the task's when it is
+    # absent, moto's RunTask fails without it (docs/emulator-notes.md).
+    memory           = var.memory
+    workingDirectory = "/work"
     environment = [
       { name = "DR_CONFIG", value = "/work/dr.yaml" },
       { name = "DR_CONFIG_YAML", value = var.dr_config_yaml },
@@ -95,7 +105,7 @@ resource "aws_ecs_task_definition" "gameday" {
       options = {
         awslogs-group         = aws_cloudwatch_log_group.gameday.name
         awslogs-region        = data.aws_region.current.name
-        awslogs-stream-prefix = "gameday"
+        awslogs-stream-prefix = "dr"
       }
     }
   }])
@@ -104,6 +114,7 @@ resource "aws_ecs_task_definition" "gameday" {
 }
 
 data "aws_iam_policy_document" "scheduler_trust" {
+  count = var.scheduled ? 1 : 0
   statement {
     actions = ["sts:AssumeRole"]
     principals {
@@ -119,6 +130,7 @@ data "aws_iam_policy_document" "scheduler_trust" {
 }
 
 data "aws_iam_policy_document" "scheduler" {
+  count = var.scheduled ? 1 : 0
   statement {
     sid       = "RunTheGamedayTaskInItsCluster"
     actions   = ["ecs:RunTask"]
@@ -150,18 +162,22 @@ data "aws_iam_policy_document" "scheduler" {
 }
 
 resource "aws_iam_role" "scheduler" {
-  name               = "${var.name}-dr-gameday-scheduler"
-  assume_role_policy = data.aws_iam_policy_document.scheduler_trust.json
+  count              = var.scheduled ? 1 : 0
+  name               = "${local.role_prefix}-scheduler"
+  assume_role_policy = data.aws_iam_policy_document.scheduler_trust[0].json
   tags               = local.tags
 }
 
 resource "aws_iam_role_policy" "scheduler" {
+  count  = var.scheduled ? 1 : 0
   name   = "run-gameday-task"
-  role   = aws_iam_role.scheduler.id
-  policy = data.aws_iam_policy_document.scheduler.json
+  role   = aws_iam_role.scheduler[0].id
+  policy = data.aws_iam_policy_document.scheduler[0].json
 }
 
 resource "aws_scheduler_schedule" "gameday" {
+  count = var.scheduled ? 1 : 0
+
   name                         = "${var.name}-dr-gameday"
   description                  = "dr gameday: a drill of ${var.app}/${var.environment} with its report published"
   schedule_expression          = var.schedule_expression
@@ -173,9 +189,20 @@ resource "aws_scheduler_schedule" "gameday" {
     mode = "OFF"
   }
 
+  lifecycle {
+    precondition {
+      condition     = can(yamldecode(var.dr_config_yaml).gameday.report_bucket)
+      error_message = "A scheduled game day needs gameday.report_bucket in dr_config_yaml."
+    }
+    precondition {
+      condition     = var.alarm_topic_arn != null
+      error_message = "A scheduled game day needs alarm_topic_arn (its alarm on DrillSucceeded)."
+    }
+  }
+
   target {
     arn      = var.cluster_arn
-    role_arn = aws_iam_role.scheduler.arn
+    role_arn = aws_iam_role.scheduler[0].arn
 
     ecs_parameters {
       task_definition_arn = aws_ecs_task_definition.gameday.arn
@@ -200,6 +227,7 @@ resource "aws_scheduler_schedule" "gameday" {
 # DrillSucceeded is 1 after a game day that met its targets, 0 after any other. No datapoint
 # in the window (the task never ran, or could not publish) counts as a failure too.
 resource "aws_cloudwatch_metric_alarm" "drill_failed_or_missing" {
+  count               = var.scheduled ? 1 : 0
   alarm_name          = "${var.name}-dr-gameday-failed-or-missing"
   alarm_description   = "The last dr game day of ${var.app}/${var.environment} failed, or none reported in ${var.expected_every_days} day(s). See the report in S3 and the log group ${aws_cloudwatch_log_group.gameday.name}."
   namespace           = "DR"

@@ -1,11 +1,21 @@
 output "schedule_arn" {
-  description = "The EventBridge Scheduler schedule."
-  value       = aws_scheduler_schedule.gameday.arn
+  description = "The EventBridge Scheduler schedule (null when not scheduled)."
+  value       = try(aws_scheduler_schedule.gameday[0].arn, null)
 }
 
 output "task_definition_arn" {
-  description = "The dr gameday task definition (run it by hand with aws ecs run-task)."
+  description = "The dr task definition (run it by hand with aws ecs run-task)."
   value       = aws_ecs_task_definition.gameday.arn
+}
+
+output "task_definition_family" {
+  description = "The task definition's family, the same in every region (dr.yaml runner.task_definition)."
+  value       = aws_ecs_task_definition.gameday.family
+}
+
+output "container_name" {
+  description = "The container a command override names (dr.yaml runner.container)."
+  value       = local.container
 }
 
 output "task_role_arn" {
@@ -24,11 +34,11 @@ output "log_group_name" {
 }
 
 output "alarm_name" {
-  description = "The alarm on DrillSucceeded (failed or missing)."
-  value       = aws_cloudwatch_metric_alarm.drill_failed_or_missing.alarm_name
+  description = "The alarm on DrillSucceeded (failed or missing; null when not scheduled)."
+  value       = try(aws_cloudwatch_metric_alarm.drill_failed_or_missing[0].alarm_name, null)
 }
 
 output "alarm_arn" {
-  description = "The alarm's ARN."
-  value       = aws_cloudwatch_metric_alarm.drill_failed_or_missing.arn
+  description = "The alarm's ARN (null when not scheduled)."
+  value       = try(aws_cloudwatch_metric_alarm.drill_failed_or_missing[0].arn, null)
 }

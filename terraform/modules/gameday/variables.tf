@@ -39,13 +39,19 @@ variable "image" {
 }
 
 variable "dr_config_yaml" {
-  description = "The dr.yaml the task runs with (written to /work/dr.yaml before dr starts). Must have a gameday section."
+  description = "The dr.yaml the task runs with (written to /work/dr.yaml before dr starts). A scheduled game day needs its gameday section; `dr failover --remote` needs journal: and runner:."
   type        = string
 
   validation {
-    condition     = can(yamldecode(var.dr_config_yaml).gameday.report_bucket)
-    error_message = "dr_config_yaml must be YAML with gameday.report_bucket set."
+    condition     = can(yamldecode(var.dr_config_yaml))
+    error_message = "dr_config_yaml must be YAML."
   }
+}
+
+variable "scheduled" {
+  description = "true: the scheduled game day (schedule, its role, the DrillSucceeded alarm) beside the task definition; false: only the task definition, its roles and logs, which `dr failover --remote` runs (the primary region's runner)."
+  type        = bool
+  default     = true
 }
 
 variable "task_policy_json" {
@@ -190,11 +196,12 @@ variable "log_retention_days" {
 }
 
 variable "alarm_topic_arn" {
-  description = "SNS topic told when a game day fails or does not report."
+  description = "SNS topic told when a game day fails or does not report (required when scheduled)."
   type        = string
+  default     = null
 
   validation {
-    condition     = can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:.+$", var.alarm_topic_arn))
+    condition     = var.alarm_topic_arn == null || can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:.+$", var.alarm_topic_arn))
     error_message = "alarm_topic_arn must be an SNS topic ARN."
   }
 }

@@ -111,6 +111,9 @@ resource "aws_cloudwatch_metric_alarm" "ecs" {
   tags                = local.tags
 }
 
+# Missing replica lag is no alarm: a promoted replica stops reporting the metric, and the
+# alarm would otherwise stay in ALARM from dr's promotion until the stack's dr_state changes
+# (which removes it). A replica whose replication stalls still reports a growing lag.
 resource "aws_cloudwatch_metric_alarm" "rds" {
   for_each            = local.rds_alarms
   alarm_name          = "${var.name}-${each.key}"
@@ -123,7 +126,7 @@ resource "aws_cloudwatch_metric_alarm" "rds" {
   datapoints_to_alarm = 3
   threshold           = each.value.threshold
   comparison_operator = each.value.op
-  treat_missing_data  = each.key == "rds-replica-lag" ? "breaching" : "notBreaching"
+  treat_missing_data  = each.key == "rds-replica-lag" ? "missing" : "notBreaching"
   dimensions          = { DBInstanceIdentifier = var.db_identifier }
   alarm_actions       = local.actions
   ok_actions          = local.actions

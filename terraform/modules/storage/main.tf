@@ -17,11 +17,14 @@ locals {
     backups = aws_s3_bucket.backups.arn
     logs    = aws_s3_bucket.logs.arn
   }
-  replicate = var.backup_replication != null && var.backup_replication_enabled
+  # Buckets copied to the peer region, each under the destination's own key.
+  replications = { for k, r in { assets = var.assets_replication, backups = var.backup_replication } : k => r if r != null }
+  # The backups role's name predates the assets copy.
+  replication_role = { assets = "assets-replication", backups = "backup-replication" }
 }
 
 resource "aws_s3_bucket" "assets" {
-  #checkov:skip=CKV_AWS_144:static assets are rebuilt from the release pipeline in either region; copying them adds cost, not recovery
+  #checkov:skip=CKV_AWS_144:replicated where the stack has a peer region (assets_replication: the primary's, which CloudFront fails over to); the standby's own bucket is filled by the release pipeline
   #checkov:skip=CKV2_AWS_62:nothing consumes asset-bucket events
   bucket = var.assets_bucket_name
   tags   = merge(local.tags, { Name = var.assets_bucket_name, Purpose = "static-assets" })
@@ -29,7 +32,7 @@ resource "aws_s3_bucket" "assets" {
 
 resource "aws_s3_bucket" "backups" {
   #checkov:skip=CKV2_AWS_62:backups are written by scheduled jobs that report their own outcome
-  #checkov:skip=CKV_AWS_144:replication is configured in aws_s3_bucket_replication_configuration.backups where the stack has a peer region
+  #checkov:skip=CKV_AWS_144:replication is configured in aws_s3_bucket_replication_configuration.this where the stack has a peer region
   bucket = var.backups_bucket_name
   tags   = merge(local.tags, { Name = var.backups_bucket_name, Purpose = "backups" })
 }
@@ -346,7 +349,7 @@ resource "aws_s3_bucket_policy" "this" {
 }
 
 data "aws_iam_policy_document" "replication_assume" {
-  count = local.replicate ? 1 : 0
+  count = length(local.replications) > 0 ? 1 : 0
   statement {
     actions = ["sts:AssumeRole"]
     principals {
@@ -357,10 +360,10 @@ data "aws_iam_policy_document" "replication_assume" {
 }
 
 data "aws_iam_policy_document" "replication" {
-  count = local.replicate ? 1 : 0
+  for_each = local.replications
   statement {
     actions   = ["s3:GetReplicationConfiguration", "s3:ListBucket"]
-    resources = [aws_s3_bucket.backups.arn]
+    resources = [local.bucket_arns[each.key]]
   }
   statement {
     actions = [
@@ -368,7 +371,7 @@ data "aws_iam_policy_document" "replication" {
       "s3:GetObjectVersionAcl",
       "s3:GetObjectVersionTagging",
     ]
-    resources = ["${aws_s3_bucket.backups.arn}/*"]
+    resources = ["${local.bucket_arns[each.key]}/*"]
   }
   statement {
     actions = [
@@ -376,7 +379,7 @@ data "aws_iam_policy_document" "replication" {
       "s3:ReplicateDelete",
       "s3:ReplicateTags",
     ]
-    resources = ["${var.backup_replication.bucket_arn}/*"]
+    resources = ["${each.value.bucket_arn}/*"]
   }
   statement {
     actions   = ["kms:Decrypt"]
@@ -384,31 +387,34 @@ data "aws_iam_policy_document" "replication" {
   }
   statement {
     actions   = ["kms:Encrypt", "kms:GenerateDataKey"]
-    resources = [var.backup_replication.kms_key_arn]
+    resources = [each.value.kms_key_arn]
   }
 }
 
 resource "aws_iam_role" "replication" {
-  count              = local.replicate ? 1 : 0
-  name               = "${var.name_prefix}-${var.region_code}-backup-replication"
+  for_each           = local.replications
+  name               = "${var.name_prefix}-${var.region_code}-${local.replication_role[each.key]}"
   assume_role_policy = data.aws_iam_policy_document.replication_assume[0].json
   tags               = local.tags
 }
 
 resource "aws_iam_role_policy" "replication" {
-  count  = local.replicate ? 1 : 0
-  name   = "replicate-backups"
-  role   = aws_iam_role.replication[0].id
-  policy = data.aws_iam_policy_document.replication[0].json
+  for_each = local.replications
+  name     = "replicate-${each.key}"
+  role     = aws_iam_role.replication[each.key].id
+  policy   = data.aws_iam_policy_document.replication[each.key].json
 }
 
-resource "aws_s3_bucket_replication_configuration" "backups" {
-  count  = local.replicate ? 1 : 0
-  bucket = aws_s3_bucket.backups.id
-  role   = aws_iam_role.replication[0].arn
+# Every object version, delete markers included, under the destination region's key: the
+# copy is what a failover reads (assets through CloudFront's origin group, backups to
+# restore from) while this region does not answer.
+resource "aws_s3_bucket_replication_configuration" "this" {
+  for_each = local.replications
+  bucket   = local.bucket_ids[each.key]
+  role     = aws_iam_role.replication[each.key].arn
 
   rule {
-    id     = "backups-to-peer-region"
+    id     = "${each.key}-to-peer-region"
     status = "Enabled"
     filter {}
 
@@ -423,13 +429,29 @@ resource "aws_s3_bucket_replication_configuration" "backups" {
     }
 
     destination {
-      bucket        = var.backup_replication.bucket_arn
-      storage_class = "STANDARD_IA"
+      bucket = each.value.bucket_arn
+      # Backups are read rarely; assets are served from the copy after a failover.
+      storage_class = each.key == "backups" ? "STANDARD_IA" : "STANDARD"
       encryption_configuration {
-        replica_kms_key_id = var.backup_replication.kms_key_arn
+        replica_kms_key_id = each.value.kms_key_arn
       }
     }
   }
 
   depends_on = [aws_s3_bucket_versioning.assets, aws_s3_bucket_versioning.backups, aws_s3_bucket_versioning.logs]
+}
+
+moved {
+  from = aws_iam_role.replication[0]
+  to   = aws_iam_role.replication["backups"]
+}
+
+moved {
+  from = aws_iam_role_policy.replication[0]
+  to   = aws_iam_role_policy.replication["backups"]
+}
+
+moved {
+  from = aws_s3_bucket_replication_configuration.backups[0]
+  to   = aws_s3_bucket_replication_configuration.this["backups"]
 }

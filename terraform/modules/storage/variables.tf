@@ -78,10 +78,18 @@ variable "backup_replication" {
   }
 }
 
-variable "backup_replication_enabled" {
-  description = "Create the replication configuration when backup_replication is set (false only where the S3 API cannot serve it, such as the emulator)."
-  type        = bool
-  default     = true
+variable "assets_replication" {
+  description = "Destination of cross-region assets replication (the copy CloudFront fails over to): bucket ARN and the destination region's KMS key ARN. Null: no replication."
+  type = object({
+    bucket_arn  = string
+    kms_key_arn = string
+  })
+  default = null
+
+  validation {
+    condition     = var.assets_replication == null || (startswith(try(var.assets_replication.bucket_arn, ""), "arn:aws") && can(regex(":kms:", try(var.assets_replication.kms_key_arn, ""))))
+    error_message = "assets_replication needs an S3 bucket ARN and a KMS key or alias ARN."
+  }
 }
 
 variable "backup_retention_days" {

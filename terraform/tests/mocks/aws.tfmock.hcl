@@ -29,13 +29,15 @@ mock_data "aws_acm_certificate" {
 
 mock_data "aws_ssm_parameter" {
   defaults = {
-    insecure_value = "{\"cdn\":[{\"distribution_id\":\"E2ABCDEFGHIJK\",\"origin_id\":\"api\",\"domain\":\"api.use1.example.com\"}]}"
+    insecure_value = "{\"cdn\":[{\"distribution_id\":\"E2ABCDEFGHIJK\",\"origin_id\":\"api\",\"domain\":\"api.use1.example.com\"}],\"dns\":[{\"zone_id\":\"Z0123456789MOCK\",\"name\":\"app.example.com\",\"type\":\"CNAME\",\"ttl\":60,\"value\":\"api.use1.example.com\"}]}"
   }
 }
 
-mock_data "aws_route53_zone" {
+# No database exists yet: the primary's check of the standby's instance has nothing to read.
+mock_data "aws_db_instances" {
   defaults = {
-    zone_id = "Z0123456789MOCK"
+    instance_identifiers = []
+    instance_arns        = []
   }
 }
 
@@ -130,5 +132,28 @@ mock_resource "aws_acm_certificate" {
 mock_resource "aws_cloudfront_distribution" {
   defaults = {
     arn = "arn:aws:cloudfront::123456789012:distribution/EMOCK"
+  }
+}
+
+# ARC: ARNs in the forms dr.yaml accepts, and a cluster's endpoints as ARC lists them.
+mock_resource "aws_route53recoverycontrolconfig_cluster" {
+  defaults = {
+    arn = "arn:aws:route53-recovery-control::123456789012:cluster/0a1b2c3d"
+    cluster_endpoints = [
+      { region = "us-east-1", endpoint = "https://host-aaaaaa.us-east-1.example.aws/v1" },
+      { region = "us-west-2", endpoint = "https://host-bbbbbb.us-west-2.example.aws/v1" },
+    ]
+  }
+}
+
+mock_resource "aws_route53recoverycontrolconfig_control_panel" {
+  defaults = {
+    arn = "arn:aws:route53-recovery-control::123456789012:controlpanel/0a1b2c3d"
+  }
+}
+
+mock_resource "aws_route53recoverycontrolconfig_routing_control" {
+  defaults = {
+    arn = "arn:aws:route53-recovery-control::123456789012:controlpanel/0a1b2c3d/routingcontrol/0a1b2c3d"
   }
 }
