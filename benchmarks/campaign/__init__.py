@@ -1,0 +1,1 @@
+"""The fault campaign's kinds, one module each; benchmarks/fault_campaign.py runs them."""
