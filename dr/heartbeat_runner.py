@@ -13,6 +13,7 @@ from dr import heartbeat
 from dr.aws.gateway import CallLog, Gateway
 from dr.config.model import Config, Database, Role
 from dr.errors import DrError, UsageError
+from dr.runbook.interrupt import SIGNALS
 
 SECRET_TIMEOUT_SECONDS = 30.0
 
@@ -45,7 +46,8 @@ def run_heartbeats(config: Config, side: Role, names: tuple[str, ...], interval:
             raise UsageError(f"databases[{db.name}].heartbeat: its {side} DSN is not a valid "
                              f"connection string: {exc}") from None
     stop = threading.Event()
-    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # Ctrl-C and SIGTERM only set the stop: an exception could be swallowed by a finalizer.
+    previous = {signum: signal.signal(signum, lambda *_: stop.set()) for signum in SIGNALS}
     written: dict[str, int] = {}
 
     def write(db: Database) -> None:
@@ -59,11 +61,10 @@ def run_heartbeats(config: Config, side: Role, names: tuple[str, ...], interval:
         thread.start()
     try:
         stop.wait(duration)
-    except KeyboardInterrupt:
-        pass
     finally:
         stop.set()
         for thread in threads:
             thread.join()
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     return written

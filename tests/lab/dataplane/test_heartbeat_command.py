@@ -3,7 +3,10 @@ writer keeps retrying (until a promotion makes it writable)."""
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -55,6 +58,24 @@ def test_heartbeat_writes_on_the_writable_side_only(
         with psycopg.connect(pair.primary_dsn) as conn:
             stored = conn.execute("SELECT count(*) FROM dr_heartbeat_cmd").fetchone()
         assert stored is not None and stored[0] >= rows
+
+
+@needs_postgres
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_ends_the_heartbeat_with_its_count(
+        tmp_path: Path, pair: PostgresPair, signum: int,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    sender = threading.Timer(1.0, os.kill, (os.getpid(), signum))
+    began = time.monotonic()
+    sender.start()
+    code = main(["heartbeat", "--side", "primary", "--interval", "0.1", "--duration", "120",
+                 "--config", str(config(tmp_path, pair))])
+    took = time.monotonic() - began
+    sender.join()
+    assert code == 0
+    assert took < 60, f"the heartbeat ran {took:.0f} s after the signal"
+    assert int(capsys.readouterr().out.split("main: ")[1].split()[0]) > 0
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 def test_a_secret_that_cannot_be_read_is_the_commands_error(
