@@ -98,13 +98,16 @@ class Remote:
         seen = 0
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            # The task is asked first: it stops only after its last journal write, so a
+            # stopped task's records read next are all it wrote (read the other way round,
+            # a run that ended between the two reads would be taken for one cut short).
+            stopped = self._stopped(task_arn)
             records = journal.records()
             for record in records[seen:]:
                 show(record)
                 if record["event"] in ENDS:
                     return _exit_code(record)
             seen = len(records)
-            stopped = self._stopped(task_arn)
             if stopped:
                 raise DrError(f"the runner task stopped ({stopped}) and its journal does not "
                               f"say the run ended: resume it with --resume {run_id}")

@@ -78,6 +78,9 @@ def test_remote_failover_runs_in_the_recovery_region_and_is_followed(estate: Wor
                          timeout=120, env={**os.environ, "DR_CONFIG": "dr.yaml",
                                            "DR_LOCK_DIR": str(container / "locks")})
     assert ran.returncode == 0, ran.stderr[-2000:]
+    # The container exited, so ECS stops the task; the follower still reports the run's end.
+    world.aws.client("ecs", world.config["regions"]["secondary"]).stop_task(
+        cluster="timeline-dr", task=task["taskArn"], reason="Essential container in task exited")
 
     out, err = following.communicate(timeout=120)
     assert following.returncode == 0, err[-2000:]

@@ -77,3 +77,18 @@ def test_task_hooks_hear_each_start_and_leave_on_time(aws: LabAws) -> None:
     # The replacement runs, then (at that same moment) the old task leaves.
     assert events == [("running", True), ("running", False), ("draining", True)]
     assert heard[1][2] - forced_at >= 0.12
+
+
+def test_a_run_task_runs_until_it_is_stopped(aws: LabAws) -> None:
+    """moto alone walked it one status on at every DescribeTasks: STOPPED at the fourth."""
+    ecs = service(aws, desired=0)
+    [task] = ecs.run_task(cluster="timeline", taskDefinition="api", launchType="FARGATE",
+                          startedBy="dr-remote")["tasks"]
+
+    def status() -> tuple[str, str]:
+        [found] = ecs.describe_tasks(cluster="timeline", tasks=[task["taskArn"]])["tasks"]
+        return found["lastStatus"], found.get("stoppedReason", "")
+
+    assert {status() for _ in range(8)} == {("RUNNING", "")}
+    ecs.stop_task(cluster="timeline", task=task["taskArn"], reason="Essential container exited")
+    assert status() == ("STOPPED", "Essential container exited")

@@ -6,11 +6,17 @@ switched later reaches only tasks started after it: a new deployment (`forceNewD
 is how a running service picks it up. The lab's apps follow this model's tasks through
 `on_task` hooks, fired on time by timers: "running" when a task reaches RUNNING (it reads
 its parameters then), "draining" when it leaves the load balancer on its way to stopping.
+
+A task started by RunTask (the remote runner) runs until its essential container exits or
+StopTask stops it. moto walks such a task one status further at every DescribeTasks
+(RUNNING to STOPPED in four), so a follower that polled four times saw its runner stop
+mid-run; the lab keeps it RUNNING until StopTask.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +25,7 @@ from typing import Any
 import structlog
 from moto.core.utils import utcnow
 from moto.ecs.models import EC2ContainerServiceBackend, Service
+from moto.moto_api import state_manager
 
 from dr.lab import timing
 from dr.lab.fidelity.layer import aws_id, layer
@@ -186,7 +193,18 @@ def schedule(fleets: list[_Fleet] | None = None) -> None:
             timer.start()
 
 
+def _tasks_run_until_stopped() -> None:
+    """AWS: a task stays RUNNING until its essential container exits or it is stopped
+    (StopTask); only then does it pass DEACTIVATING, STOPPING and DEPROVISIONING to STOPPED.
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-lifecycle.html
+    moto's state manager (its public API for modelled statuses) would advance the task at
+    every DescribeTasks; a count of describes it never reaches keeps it where StopTask puts
+    it."""
+    state_manager.set_transition("ecs::task", {"progression": "manual", "times": sys.maxsize})
+
+
 def install() -> None:
+    _tasks_run_until_stopped()
     create = EC2ContainerServiceBackend.create_service
     update = EC2ContainerServiceBackend.update_service
     describe = EC2ContainerServiceBackend.describe_services
