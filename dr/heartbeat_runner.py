@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import threading
 import time
 
@@ -13,7 +12,7 @@ from dr import heartbeat
 from dr.aws.gateway import CallLog, Gateway
 from dr.config.model import Config, Database, Role
 from dr.errors import DrError, UsageError
-from dr.runbook.interrupt import SIGNALS
+from dr.runbook.interrupt import handled
 
 SECRET_TIMEOUT_SECONDS = 30.0
 
@@ -46,8 +45,6 @@ def run_heartbeats(config: Config, side: Role, names: tuple[str, ...], interval:
             raise UsageError(f"databases[{db.name}].heartbeat: its {side} DSN is not a valid "
                              f"connection string: {exc}") from None
     stop = threading.Event()
-    # Ctrl-C and SIGTERM only set the stop: an exception could be swallowed by a finalizer.
-    previous = {signum: signal.signal(signum, lambda *_: stop.set()) for signum in SIGNALS}
     written: dict[str, int] = {}
 
     def write(db: Database) -> None:
@@ -57,14 +54,12 @@ def run_heartbeats(config: Config, side: Role, names: tuple[str, ...], interval:
 
     threads = [threading.Thread(target=write, args=(db,), name=f"heartbeat-{db.name}")
                for db in chosen]
-    for thread in threads:
-        thread.start()
-    try:
+    # Ctrl-C and SIGTERM only set the stop: an exception could be swallowed by a finalizer.
+    with handled(lambda *_: stop.set()):
+        for thread in threads:
+            thread.start()
         stop.wait(duration)
-    finally:
         stop.set()
         for thread in threads:
             thread.join()
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
     return written

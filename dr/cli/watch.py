@@ -15,7 +15,6 @@ exception raised while a garbage-collection finalizer runs ("Exception ignored i
 from __future__ import annotations
 
 import json
-import signal
 import sys
 import threading
 import time
@@ -26,7 +25,7 @@ import click
 
 from dr import logs
 from dr.cli.render import status_table
-from dr.runbook.interrupt import SIGNALS
+from dr.runbook.interrupt import handled
 
 
 def watch_status(config: Any, *, every: float, as_json: bool,
@@ -37,14 +36,11 @@ def watch_status(config: Any, *, every: float, as_json: bool,
         stopped.set()
         raise KeyboardInterrupt
 
-    previous = {signum: signal.signal(signum, stop) for signum in SIGNALS}
     try:
-        _watch(config, every, as_json, gather, stopped)
+        with handled(stop):
+            _watch(config, every, as_json, gather, stopped)
     except KeyboardInterrupt:
         pass
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
     return 0
 
 

@@ -15,15 +15,30 @@ from __future__ import annotations
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from types import FrameType, TracebackType
-from typing import Any
 
 import structlog
 
 log = structlog.get_logger("dr.run")
 
 SIGNALS = {signal.SIGINT: "SIGINT", signal.SIGTERM: "SIGTERM"}
+
+
+@contextmanager
+def handled(handler: Callable[[int, FrameType | None], None]) -> Iterator[None]:
+    """`handler` for SIGINT and SIGTERM while inside, the previous handlers after. Only the
+    main thread can install handlers; elsewhere the signals keep theirs."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.signal(signum, handler) for signum in SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler_before in previous.items():
+            signal.signal(signum, handler_before)
 
 
 def exit_code(name: str) -> int:
@@ -37,12 +52,11 @@ class Interrupts:
     def __init__(self, stop: Callable[[str], None]) -> None:
         self._stop = stop
         self.received: str | None = None
-        self._previous: dict[int, Any] = {}
+        self._handled: AbstractContextManager[None] = nullcontext()
 
     def __enter__(self) -> Interrupts:
-        if threading.current_thread() is threading.main_thread():
-            for signum in SIGNALS:
-                self._previous[signum] = signal.signal(signum, self._handle)
+        self._handled = handled(self._handle)
+        self._handled.__enter__()
         return self
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
@@ -57,6 +71,4 @@ class Interrupts:
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  traceback: TracebackType | None) -> None:
-        for signum, previous in self._previous.items():
-            signal.signal(signum, previous)
-        self._previous.clear()
+        self._handled.__exit__(exc_type, exc, traceback)
