@@ -4,11 +4,8 @@ at a journal boundary)."""
 
 from __future__ import annotations
 
-import json
 import os
-import signal
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,63 +33,11 @@ def worker(config_path: Path, state_dir: Path, calls_file: Path, kill_at: int | 
            resume: str | None) -> dict[str, Any]:
     """One `dr failover --to secondary` through the real Runner; SIGKILLs itself right after
     journal record number `kill_at`. Every AWS call is appended to `calls_file` first."""
-
     common.quiet_logs()
-    from dr import config as drconfig
-    from dr import runbooks
-    from dr.aws.gateway import default_session_factory, is_mutating
-    from dr.runbook.run import Request, Runner
+    from tests.support import recorded_failover
 
-    running: dict[int, str] = {}
-    fd = os.open(calls_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    label = "resume" if resume else "fresh"
-
-    serial = iter(range(1, 1 << 62))
-
-    def record(model: Any, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-        body = params.get("body")
-        context["bench_call"] = call = f"{label}-{next(serial)}"
-        line = json.dumps({
-            "call": call, "event": "sending",
-            "run": label, "step": running.get(threading.get_ident(), "(run)"),
-            "service": model.service_model.service_name, "op": model.name,
-            "region": context.get("client_region"), "mutating": is_mutating(model.name),
-            "params": [params.get("url_path"), params.get("query_string"),
-                       body if isinstance(body, dict) else str(body)]},
-            sort_keys=True, default=str)
-        os.write(fd, (line + "\n").encode())
-
-    def answered(http_response: Any, context: dict[str, Any], **_: Any) -> None:
-        line = json.dumps({"call": context.get("bench_call"), "event": "answered",
-                           "status": getattr(http_response, "status_code", None)})
-        os.write(fd, (line + "\n").encode())
-
-    def factory() -> Any:
-        session = default_session_factory()
-        session.events.register("before-call", record)
-        session.events.register("after-call", answered)
-        return session
-
-    count = 0
-
-    def after_append(entry: dict[str, Any]) -> None:
-        nonlocal count
-        count += 1
-        if entry["event"] == "step.started":
-            running[threading.get_ident()] = entry["step"]
-        elif entry["event"] == "step.finished":
-            running.pop(threading.get_ident(), None)
-        if count == kill_at:
-            os.kill(os.getpid(), signal.SIGKILL)
-
-    config = drconfig.load(config_path)
-    runner = Runner(config, planner=runbooks.phases, session_factory=factory,
-                    state_dir=state_dir, after_append=after_append)
-    result = runner.run(Request(command="failover", to="secondary", resume=resume,
-                                report_dir=None))
-    return {"run_id": result.report["run_id"], "outcome": result.outcome,
-            "exit_code": result.exit_code, "records": count}
-
+    return recorded_failover.run(config_path, calls_file, label="resume" if resume else "fresh",
+                                 kill_at=kill_at, resume=resume, state_dir=state_dir)
 
 
 @dataclass

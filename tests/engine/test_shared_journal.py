@@ -72,9 +72,9 @@ def worker(home: Path, calls: Path, *args: str, env: dict[str, str] | None = Non
 def answered_twice(calls: Path) -> list[str]:
     lines = [json.loads(line) for line in calls.read_text().splitlines()]
     ok = {c["call"] for c in lines if c["event"] == "answered" and (c["status"] or 0) < 300}
-    sent = Counter((c["service"], c["op"], c["params"]) for c in lines
-                   if c["event"] == "sending" and c["call"] in ok
-                   and c["service"] not in UNCOUNTED)
+    sent = Counter((c["service"], c["op"], json.dumps(c["params"], sort_keys=True))
+                   for c in lines if c["event"] == "sending" and c["mutating"]
+                   and c["call"] in ok and c["service"] not in UNCOUNTED)
     return [f"{s}:{op}" for (s, op, _), n in sent.items() if n > 1]
 
 
